@@ -1,0 +1,147 @@
+package passauth
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
+// size of an HMAC-SHA256 output, as RFC 7518 §3.2 requires for HS256.
+const MinSecretLen = 32
+
+// MaxLeeway is the largest clock leeway NewTokenIssuer accepts.
+const MaxLeeway = 5 * time.Minute
+
+// DefaultMaxBodyBytes is the request body limit of the handlers when
+// Config.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 16 << 10
+
+// Config configures a TokenIssuer. Pass it by value to NewTokenIssuer, which
+// validates it and keeps a private copy; changing a Config afterwards has no
+// effect on the issuer.
+type Config struct {
+	// AccessSecret is the HMAC-SHA256 key that signs access tokens. It must
+	// be at least MinSecretLen bytes and differ from RefreshSecret.
+	AccessSecret []byte
+
+	// RefreshSecret is the HMAC-SHA256 key that signs refresh tokens. It
+	// must be at least MinSecretLen bytes and differ from AccessSecret.
+	RefreshSecret []byte
+
+	// AccessTTL is the lifetime of access tokens. It must be positive.
+	AccessTTL time.Duration
+
+	// RefreshTTL is the lifetime of refresh tokens. It must be longer than
+	// AccessTTL.
+	RefreshTTL time.Duration
+
+	// Issuer, when set, is written as the "iss" claim of every token and
+	// required, equal, on verification. Empty means tokens carry no "iss"
+	// and none is checked.
+	Issuer string
+
+	// Audience, when set, is written as the "aud" claim of every token and
+	// required on verification. Empty means tokens carry no "aud" and none
+	// is checked.
+	Audience string
+
+	// Leeway is the clock skew tolerated when checking "exp", "nbf" and
+	// "iat", at most MaxLeeway. Zero means none.
+	Leeway time.Duration
+
+	// Now returns the current time. Nil means time.Now. Tests set it to
+	// control token expiry.
+	Now func() time.Time
+
+	// MaxBodyBytes caps the request bodies the handlers read; a larger body
+	// is rejected with 400 invalid_request. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// BcryptCost is the cost of the dummy hash the token handler checks the
+	// password against when the user is unknown, so that an unknown name
+	// takes as long to reject as a wrong password. Set it to the cost of the
+	// hashes you store. Zero means DefaultBcryptCost, the cost HashPassword
+	// uses.
+	BcryptCost int
+}
+
+// ConfigFromEnv reads a Config from the environment variables of the seed
+// application:
+//
+//   - ACCESS_TOKEN_SECRET and REFRESH_TOKEN_SECRET: the two secrets;
+//   - ACCESS_TOKEN_EXPIRE_MINUTES and REFRESH_TOKEN_EXPIRE_MINUTES: the
+//     lifetimes in whole minutes;
+//   - ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL: the lifetimes as Go durations
+//     such as "90s" or "168h", which win over the minute variables when set.
+//
+// A missing or malformed variable is an error that names the variable and
+// never repeats its value. ConfigFromEnv does not validate the result;
+// NewTokenIssuer does.
+func ConfigFromEnv() (Config, error) {
+	var cfg Config
+	var errs []error
+	cfg.AccessSecret, errs = secretFromEnv("ACCESS_TOKEN_SECRET", errs)
+	cfg.RefreshSecret, errs = secretFromEnv("REFRESH_TOKEN_SECRET", errs)
+	cfg.AccessTTL, errs = ttlFromEnv("ACCESS_TOKEN_TTL", "ACCESS_TOKEN_EXPIRE_MINUTES", errs)
+	cfg.RefreshTTL, errs = ttlFromEnv("REFRESH_TOKEN_TTL", "REFRESH_TOKEN_EXPIRE_MINUTES", errs)
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func secretFromEnv(name string, errs []error) ([]byte, []error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return nil, append(errs, fmt.Errorf("passauth: environment variable %s is not set", name))
+	}
+	return []byte(v), errs
+}
+
+func ttlFromEnv(durName, minutesName string, errs []error) (time.Duration, []error) {
+	if v, ok := os.LookupEnv(durName); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, append(errs, fmt.Errorf("passauth: environment variable %s is not a Go duration such as 90s or 15m", durName))
+		}
+		return d, errs
+	}
+	v, ok := os.LookupEnv(minutesName)
+	if !ok || v == "" {
+		return 0, append(errs, fmt.Errorf("passauth: environment variable %s (or %s) is not set", minutesName, durName))
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n > int64(1<<63-1)/int64(time.Minute) || n < 0 {
+		return 0, append(errs, fmt.Errorf("passauth: environment variable %s is not a whole number of minutes", minutesName))
+	}
+	return time.Duration(n) * time.Minute, errs
+}
+
+// validate reports the first problem with cfg, naming the field and never
+// its value.
+func (cfg *Config) validate() error {
+	switch {
+	case len(cfg.AccessSecret) < MinSecretLen:
+		return fmt.Errorf("passauth: Config.AccessSecret is shorter than %d bytes", MinSecretLen)
+	case len(cfg.RefreshSecret) < MinSecretLen:
+		return fmt.Errorf("passauth: Config.RefreshSecret is shorter than %d bytes", MinSecretLen)
+	case string(cfg.AccessSecret) == string(cfg.RefreshSecret):
+		return errors.New("passauth: Config.AccessSecret and Config.RefreshSecret are equal")
+	case cfg.AccessTTL <= 0:
+		return errors.New("passauth: Config.AccessTTL is not positive")
+	case cfg.RefreshTTL <= cfg.AccessTTL:
+		return errors.New("passauth: Config.RefreshTTL is not longer than Config.AccessTTL")
+	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
+		return fmt.Errorf("passauth: Config.Leeway is outside 0 to %v", MaxLeeway)
+	case cfg.MaxBodyBytes < 0:
+		return errors.New("passauth: Config.MaxBodyBytes is negative")
+	case cfg.BcryptCost != 0 && (cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost):
+		return fmt.Errorf("passauth: Config.BcryptCost is outside %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+// Package passauth gives a net/http service OAuth 2.0 password login and JWT
+// access and refresh tokens: the token endpoint of RFC 6749 (§4.3 password
+// grant, §6 refreshing), Bearer-protected resources as RFC 6750 defines them,
+// and tokens that are RFC 7519 JWTs, with no framework.
+//
+// For most uses: NewTokenIssuer with a Config (or ConfigFromEnv), then mount
+// [TokenIssuer.TokenHandler] as the login endpoint, [TokenIssuer.RefreshHandler]
+// as the refresh endpoint, and wrap protected handlers with
+// [TokenIssuer.Authenticate]; handlers read the caller with
+// [ClaimsFromContext]. Code that issues or checks tokens itself calls
+// [TokenIssuer.IssuePair], [TokenIssuer.VerifyAccess] and
+// [TokenIssuer.VerifyRefresh].
+//
+// # Tokens
+//
+// A [TokenIssuer] signs access and refresh tokens with HS256 and two
+// different secrets of at least 32 bytes (RFC 7518 §3.2). Access tokens carry
+// the header "typ": "at+jwt" of RFC 9068, refresh tokens "typ": "rt+jwt", and
+// each is verified only with its own secret and its own type, so neither is
+// ever accepted as the other. Every token has "sub", "iat", "exp" and a
+// random "jti", and "scope" when a scope was granted; "iss" and "aud" when
+// [Config] sets them. Verification accepts HS256 only, requires "exp" and a
+// non-empty "sub", and fails with errors that match [ErrTokenInvalid], and
+// also [ErrTokenExpired] for an expired token.
+//
+// # Passwords
+//
+// [HashPassword] and [CheckPassword] use bcrypt (cost 12) from
+// golang.org/x/crypto. CheckPassword verifies $2a$, $2b$ and $2y$ hashes
+// written by other systems, such as Python's bcrypt and passlib or PHP.
+// Passwords over 72 bytes are rejected with [ErrPasswordTooLong] rather than
+// silently truncated.
+//
+// # HTTP handlers
+//
+// [TokenIssuer.TokenHandler] takes the form of FastAPI's
+// OAuth2PasswordRequestForm (username, password, grant_type, scope,
+// client_id, client_secret) and also grant_type=refresh_token, so standard
+// OAuth 2.0 clients such as golang.org/x/oauth2 log in and refresh at one
+// URL. The application supplies a [UserLookup]; the handler, not the
+// application, checks the password. [TokenIssuer.RefreshHandler] takes the
+// refresh token as JSON, as a form field or as a Bearer header.
+// [TokenIssuer.Authenticate] and [TokenIssuer.AuthenticateOptional] are
+// middleware of the form func(http.Handler) http.Handler. Errors are
+// answered with the JSON body of RFC 6749 §5.2 and, for protected resources,
+// the WWW-Authenticate challenge of RFC 6750 §3; see [Error].
+//
+// # Security model
+//
+// What matters for security is fixed, not configured: the algorithm (HS256),
+// the required claims, the token types and the separation of the two
+// secrets. Request bodies are capped ([Config].MaxBodyBytes); malformed input
+// is answered with a 4xx, never a 500 or a panic. No error, response or
+// description ever contains a token, a secret or a password, and the package
+// does not log. An unknown user name is rejected after the same password
+// work as a wrong password, with the same answer.
+//
+// Refreshing is stateless: a refresh token stays valid until it expires and
+// cannot be revoked. The password grant is meant for first-party clients
+// only (RFC 9700 §2.4); passauth records but does not authenticate clients.
+// The server must set its own read and write timeouts (http.Server's
+// ReadHeaderTimeout, ReadTimeout and WriteTimeout), as the demo server in
+// examples/server does.
+//
+// A TokenIssuer is immutable after construction and safe for concurrent use.
+package passauth

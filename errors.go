@@ -1,0 +1,165 @@
+package passauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors. Callers branch on them with [errors.Is]; the errors the
+// package returns wrap them with context that never includes a token, a
+// secret or a password.
+var (
+	// ErrTokenInvalid is matched by every token verification failure:
+	// malformed, unsigned, foreign-algorithm, badly signed, expired, not yet
+	// valid, of the wrong type, or missing a required claim.
+	ErrTokenInvalid = errors.New("passauth: invalid token")
+
+	// ErrTokenExpired is matched, in addition to ErrTokenInvalid, when a token
+	// is well formed and correctly signed but past its expiry time.
+	ErrTokenExpired = errors.New("passauth: token expired")
+
+	// ErrPasswordMismatch is returned by CheckPassword when the password does
+	// not match the hash.
+	ErrPasswordMismatch = errors.New("passauth: password does not match")
+
+	// ErrPasswordTooLong is returned for passwords longer than 72 bytes,
+	// which bcrypt cannot hash without silently truncating them.
+	ErrPasswordTooLong = errors.New("passauth: password longer than 72 bytes")
+
+	// ErrInvalidHash is returned by CheckPassword when the stored hash is not
+	// a hash the package can verify. It never counts as a match.
+	ErrInvalidHash = errors.New("passauth: malformed or unsupported password hash")
+)
+
+// tokenError is a verification failure. It matches ErrTokenInvalid, and
+// ErrTokenExpired when expired is set. Its reason is a fixed phrase that is
+// safe to show to clients.
+type tokenError struct {
+	reason  string
+	expired bool
+}
+
+func (e *tokenError) Error() string {
+	if e.expired {
+		return "passauth: token expired"
+	}
+	return "passauth: invalid token: " + e.reason
+}
+
+func (e *tokenError) Is(target error) bool {
+	return target == ErrTokenInvalid || (e.expired && target == ErrTokenExpired)
+}
+
+// Verification failures. They are immutable and safe to return from any
+// goroutine.
+var (
+	errTokenExpired    = &tokenError{reason: "expired", expired: true}
+	errTokenMalformed  = &tokenError{reason: "malformed"}
+	errTokenTooLarge   = &tokenError{reason: "too large"}
+	errTokenAlgorithm  = &tokenError{reason: "unsupported algorithm"}
+	errTokenSignature  = &tokenError{reason: "bad signature"}
+	errTokenType       = &tokenError{reason: "wrong token type"}
+	errTokenCritical   = &tokenError{reason: "unsupported critical header"}
+	errTokenNoExpiry   = &tokenError{reason: "missing exp"}
+	errTokenNoSubject  = &tokenError{reason: "missing sub"}
+	errTokenNoID       = &tokenError{reason: "missing jti"}
+	errTokenNotYet     = &tokenError{reason: "not yet valid"}
+	errTokenIssuer     = &tokenError{reason: "wrong issuer"}
+	errTokenAudience   = &tokenError{reason: "wrong audience"}
+	errTokenBadClaims  = &tokenError{reason: "invalid claims"}
+	errTokenBadScope   = &tokenError{reason: "invalid scope"}
+	errTokenUnverified = &tokenError{reason: "unverifiable"}
+)
+
+// Error codes from the OAuth 2.0 registries: RFC 6749 §5.2 for the token
+// endpoint and RFC 6750 §3.1 for protected resources.
+const (
+	CodeInvalidRequest       = "invalid_request"
+	CodeInvalidClient        = "invalid_client"
+	CodeInvalidGrant         = "invalid_grant"
+	CodeUnauthorizedClient   = "unauthorized_client"
+	CodeUnsupportedGrantType = "unsupported_grant_type"
+	CodeInvalidScope         = "invalid_scope"
+	CodeInvalidToken         = "invalid_token"
+	CodeInsufficientScope    = "insufficient_scope"
+	CodeServerError          = "server_error"
+)
+
+// Error is an OAuth 2.0 protocol error as sent to a client: Code and
+// Description are the RFC 6749 §5.2 "error" and "error_description"
+// parameters, Status is the HTTP status code. The handlers render it as a
+// JSON body and, for Bearer-protected requests, as a WWW-Authenticate
+// challenge (RFC 6750 §3).
+//
+// Description is fixed text chosen by the package; it never contains a
+// token, a secret or a password.
+type Error struct {
+	Code        string `json:"error,omitempty"`
+	Description string `json:"error_description,omitempty"`
+	Status      int    `json:"-"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("passauth: ")
+	if e.Code != "" {
+		b.WriteString(e.Code)
+	} else {
+		b.WriteString(http.StatusText(e.Status))
+	}
+	if e.Description != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Description)
+	}
+	return b.String()
+}
+
+// Challenge returns the value of the WWW-Authenticate header for e, as RFC
+// 6750 §3 defines it: "Bearer" alone when e has no code (the request carried
+// no token), otherwise with error and error_description attributes.
+func (e *Error) Challenge() string {
+	if e.Code == "" {
+		return "Bearer"
+	}
+	var b strings.Builder
+	b.WriteString(`Bearer error="`)
+	b.WriteString(e.Code)
+	b.WriteByte('"')
+	if e.Description != "" {
+		b.WriteString(`, error_description="`)
+		b.WriteString(e.Description)
+		b.WriteByte('"')
+	}
+	return b.String()
+}
+
+// writeJSON writes e as the JSON body of a response with no-store caching,
+// as RFC 6749 §5.2 asks of token endpoint errors.
+func (e *Error) writeJSON(w http.ResponseWriter) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		// A struct of two strings always marshals.
+		body = []byte(`{"error":"server_error"}`)
+	}
+	setTokenHeaders(w.Header())
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(body)
+}
+
+// writeBearer writes e as the answer of a Bearer-protected resource: the
+// WWW-Authenticate challenge and the JSON body.
+func (e *Error) writeBearer(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", e.Challenge())
+	e.writeJSON(w)
+}
+
+// setTokenHeaders sets the headers RFC 6749 §5.1 asks of every token
+// endpoint response: a JSON body that no cache may keep.
+func setTokenHeaders(h http.Header) {
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}

@@ -1,0 +1,286 @@
+package passauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// TokenHandler returns the token endpoint (RFC 6749 §3.2) of the resource
+// owner password credentials grant (§4.3) and of refreshing (§6): the login
+// endpoint of the seed application, which takes FastAPI's
+// OAuth2PasswordRequestForm.
+//
+// It accepts POST requests with an application/x-www-form-urlencoded body:
+//
+//   - grant_type=password (or no grant_type), username, password and an
+//     optional scope: users looks the user up and the handler checks the
+//     password against the stored hash;
+//   - grant_type=refresh_token, refresh_token and an optional scope that may
+//     narrow, never widen, the scope granted before.
+//
+// client_id is optional and recorded in the tokens; an Authorization: Basic
+// header with the client's credentials is accepted, the empty one sent by
+// golang.org/x/oauth2 and Swagger UI included. passauth does not
+// authenticate clients: the password grant is for first-party clients only
+// (RFC 9700 §2.4).
+//
+// A success is 200 with a TokenPair as JSON. Failures are JSON
+// {"error","error_description"} as RFC 6749 §5.2 says: 400 invalid_request
+// for a missing or repeated parameter, a wrong Content-Type or a malformed or
+// oversized body; 400 invalid_grant for a wrong user name or password (the
+// same answer, after the same work, whether or not the user exists) and for
+// a bad or expired refresh token; 400 unsupported_grant_type and
+// invalid_scope; 405 for methods other than POST; 500 server_error when
+// users fails. Every answer carries Cache-Control: no-store.
+func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPost(w, r) {
+			return
+		}
+		req, perr := parseTokenRequest(w, r, iss.maxBody)
+		if perr != nil {
+			perr.writeJSON(w)
+			return
+		}
+		var pair TokenPair
+		switch req.grantType {
+		case "", "password":
+			pair, perr = iss.passwordGrant(r.Context(), users, req)
+		case "refresh_token":
+			if req.refreshToken == "" {
+				perr = errNoRefresh
+				break
+			}
+			var err error
+			pair, err = iss.refresh(r.Context(), users, req.refreshToken, req.scope, req.clientID)
+			perr = grantError(err)
+		default:
+			perr = errGrantType
+		}
+		if perr != nil {
+			perr.writeJSON(w)
+			return
+		}
+		writePair(w, pair)
+	})
+}
+
+// RefreshHandler returns the seed application's refresh endpoint: a POST
+// whose refresh token comes as a JSON body {"refresh_token": "…"} (the
+// seed's final version), as a refresh_token form field, or in an
+// Authorization: Bearer header (its first version). A success is 200 with a
+// new TokenPair, as from TokenHandler.
+//
+// A bad, expired or access token is 401 with
+// WWW-Authenticate: Bearer error="invalid_token" and the description
+// "Token expired" or "Invalid token"; a malformed request is 400
+// invalid_request.
+//
+// When users is not nil, the user named by the token's subject is looked up
+// and a refresh for a user that is gone or disabled fails as an invalid
+// token; a nil users skips that check.
+func (iss *TokenIssuer) RefreshHandler(users UserLookup) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPost(w, r) {
+			return
+		}
+		token, perr := parseRefreshRequest(w, r, iss.maxBody)
+		if perr != nil {
+			perr.writeBearer(w)
+			return
+		}
+		pair, err := iss.refresh(r.Context(), users, token, "", "")
+		if err != nil {
+			var perr *Error
+			if errors.As(err, &perr) {
+				perr.writeJSON(w)
+			} else {
+				invalidTokenError(err).writeBearer(w)
+			}
+			return
+		}
+		writePair(w, pair)
+	})
+}
+
+// Answers of the token endpoint, built once.
+var (
+	errMethod       = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
+	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
+	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
+	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
+	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
+	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
+	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
+	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
+	errScopeDenied  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
+	errScopeWiden   = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
+	errServer       = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "internal error"}
+)
+
+// errUserGone is the refresh failure for a user that no longer exists or is
+// disabled; the handlers answer it as an invalid token.
+var errUserGone = &tokenError{reason: "user unknown or disabled"}
+
+func allowPost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	errMethod.writeJSON(w)
+	return false
+}
+
+// passwordGrant checks a username and password and issues a pair.
+func (iss *TokenIssuer) passwordGrant(ctx context.Context, users UserLookup, req tokenRequest) (TokenPair, *Error) {
+	switch {
+	case req.username == "":
+		return TokenPair{}, errNoUsername
+	case req.password == "":
+		return TokenPair{}, errNoPassword
+	}
+	requested, ok := splitScope(req.scope)
+	if !ok {
+		return TokenPair{}, errScopeSyntax
+	}
+	u, found, err := users.LookupUser(ctx, req.username)
+	if err != nil {
+		return TokenPair{}, errServer
+	}
+	if !found {
+		// Spend the time a real check takes, so that the answer does not
+		// tell which user names exist.
+		iss.checkDummy(req.password)
+		return TokenPair{}, errBadLogin
+	}
+	if CheckPassword(u.PasswordHash, req.password) != nil || u.Disabled {
+		return TokenPair{}, errBadLogin
+	}
+	granted := grantScope(requested, u.Scopes)
+	if len(requested) > 0 && len(granted) == 0 {
+		return TokenPair{}, errScopeDenied
+	}
+	subject := u.Username
+	if subject == "" {
+		subject = req.username
+	}
+	pair, err := iss.issuePair(ctx, subject, issueOptions{scopes: granted, clientID: req.clientID})
+	if err != nil {
+		return TokenPair{}, errServer
+	}
+	return pair, nil
+}
+
+// refresh verifies a refresh token and issues the next pair, with the same
+// subject, client and application claims, and the scope granted before or
+// the narrower scope asked for. It returns a token error (matching
+// ErrTokenInvalid) when the token or its user is not valid, and an *Error for
+// anything else.
+func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, scope, clientID string) (TokenPair, error) {
+	claims, err := iss.VerifyRefresh(ctx, token)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if clientID != "" && clientID != claims.ClientID {
+		// RFC 6749 §6: the token must have been issued to this client.
+		return TokenPair{}, errTokenInvalidClient
+	}
+	if users != nil {
+		u, found, err := users.LookupUser(ctx, claims.Subject)
+		if err != nil {
+			return TokenPair{}, errServer
+		}
+		if !found || u.Disabled {
+			return TokenPair{}, errUserGone
+		}
+	}
+	o := issueOptions{clientID: claims.ClientID}
+	o.scopes, _ = splitScope(claims.Scope)
+	if scope != "" {
+		requested, ok := splitScope(scope)
+		if !ok {
+			return TokenPair{}, errScopeSyntax
+		}
+		if len(grantScope(requested, o.scopes)) != len(requested) {
+			return TokenPair{}, errScopeWiden
+		}
+		o.scopes = requested
+	}
+	if o.extra, err = claims.extra(); err != nil {
+		return TokenPair{}, errServer
+	}
+	pair, err := iss.issuePair(ctx, claims.Subject, o)
+	if err != nil {
+		return TokenPair{}, errServer
+	}
+	return pair, nil
+}
+
+// errTokenInvalidClient is the refresh failure for a token issued to
+// another client.
+var errTokenInvalidClient = &tokenError{reason: "issued to another client"}
+
+// grantError turns a refresh failure into the token endpoint's answer: a
+// bad token is an invalid_grant (RFC 6749 §5.2).
+func grantError(err error) *Error {
+	var perr *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &perr):
+		return perr
+	case errors.Is(err, ErrTokenExpired):
+		return errExpiredGrant
+	}
+	return errBadGrant
+}
+
+// splitScope splits a space-separated scope parameter into its tokens,
+// reporting false when one has a character RFC 6749 §3.3 does not allow.
+// Duplicates are dropped.
+func splitScope(scope string) ([]string, bool) {
+	var tokens []string
+	for s := range strings.SplitSeq(scope, " ") {
+		if s == "" || contains(tokens, s) {
+			continue
+		}
+		for i := 0; i < len(s); i++ {
+			if !isScopeChar(s[i]) {
+				return nil, false
+			}
+		}
+		tokens = append(tokens, s)
+	}
+	return tokens, true
+}
+
+// grantScope returns the scopes to grant a user holding held who asked for
+// requested: all held when requested is empty, otherwise those requested
+// that are held.
+func grantScope(requested, held []string) []string {
+	if len(requested) == 0 {
+		return held
+	}
+	var granted []string
+	for _, s := range requested {
+		if contains(held, s) {
+			granted = append(granted, s)
+		}
+	}
+	return granted
+}
+
+// writePair writes a successful token response (RFC 6749 §5.1).
+func writePair(w http.ResponseWriter, pair TokenPair) {
+	body, err := json.Marshal(pair)
+	if err != nil {
+		errServer.writeJSON(w)
+		return
+	}
+	setTokenHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}

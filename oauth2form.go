@@ -1,0 +1,247 @@
+package passauth
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// tokenRequest is a parsed token endpoint request: the form of RFC 6749
+// §4.3.2 (password grant) and §6 (refresh), which is also FastAPI's
+// OAuth2PasswordRequestForm.
+type tokenRequest struct {
+	grantType    string
+	username     string
+	password     string
+	scope        string
+	refreshToken string
+	clientID     string
+}
+
+// tokenParams are the parameters the token endpoint reads. RFC 6749 §3.2
+// forbids repeating any of them; others are ignored as §3.2 requires.
+var tokenParams = [...]string{"grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"}
+
+// Protocol errors of request parsing. The descriptions are fixed text.
+var (
+	errFormType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/x-www-form-urlencoded"}
+	errBodyType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/json or application/x-www-form-urlencoded"}
+	errBodyTooLarge  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body too large"}
+	errBodyRead      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body could not be read"}
+	errFormMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed form body"}
+	errJSONMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed JSON body"}
+	errRepeated      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
+	errTwoAuthz      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
+	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
+	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
+	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
+	errNoRefresh     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
+	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
+)
+
+// parseTokenRequest reads the form body of a token endpoint request. It
+// reads only the body, never the query string, and caps it at maxBody bytes.
+func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (tokenRequest, *Error) {
+	var req tokenRequest
+	if mediaType(r) != "application/x-www-form-urlencoded" {
+		return req, errFormType
+	}
+	body, perr := readBody(w, r, maxBody)
+	if perr != nil {
+		return req, perr
+	}
+	form, perr := parseForm(body)
+	if perr != nil {
+		return req, perr
+	}
+	req.grantType = form.Get("grant_type")
+	req.username = form.Get("username")
+	req.password = form.Get("password")
+	req.scope = form.Get("scope")
+	req.refreshToken = form.Get("refresh_token")
+	req.clientID = form.Get("client_id")
+
+	// RFC 6749 §2.3.1: the client may authenticate with HTTP Basic, its
+	// identifier and secret form-encoded first. x/oauth2 and Swagger UI send
+	// Basic with an empty identifier and secret for public clients.
+	id, secret, hasBasic, perr := basicCredentials(r)
+	if perr != nil {
+		return req, perr
+	}
+	if hasBasic && (id != "" || secret != "") {
+		if form.Get("client_secret") != "" || (req.clientID != "" && req.clientID != id) {
+			return req, errClientTwice
+		}
+		req.clientID = id
+	}
+	return req, nil
+}
+
+// parseForm parses an x-www-form-urlencoded body, rejecting repeated
+// parameters (RFC 6749 §3.2). An empty value counts as absent.
+func parseForm(body []byte) (url.Values, *Error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errFormMalformed
+	}
+	for _, name := range tokenParams {
+		if len(form[name]) > 1 {
+			return nil, errRepeated
+		}
+	}
+	return form, nil
+}
+
+// basicCredentials returns the client credentials of an Authorization: Basic
+// header, if there is one.
+func basicCredentials(r *http.Request) (id, secret string, ok bool, perr *Error) {
+	switch v := r.Header["Authorization"]; {
+	case len(v) == 0:
+		return "", "", false, nil
+	case len(v) > 1:
+		return "", "", false, errTwoAuthz
+	}
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		// Not client authentication; the token endpoint has no use for it.
+		return "", "", false, nil
+	}
+	rawID, rawSecret, ok := r.BasicAuth()
+	if !ok {
+		return "", "", false, errBasicAuth
+	}
+	id, err1 := url.QueryUnescape(rawID)
+	secret, err2 := url.QueryUnescape(rawSecret)
+	if err1 != nil || err2 != nil {
+		return "", "", false, errBasicAuth
+	}
+	return id, secret, true, nil
+}
+
+// parseRefreshRequest finds the refresh token of a request to the refresh
+// endpoint: in a JSON body {"refresh_token": "…"}, in a form body, or in an
+// Authorization: Bearer header. More than one of these is an error.
+func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, *Error) {
+	fromHeader, perr := bearerToken(r)
+	if perr != nil {
+		return "", perr
+	}
+	body, perr := readBody(w, r, maxBody)
+	if perr != nil {
+		return "", perr
+	}
+	var fromBody string
+	switch mt := mediaType(r); {
+	case mt == "application/json":
+		var req struct {
+			RefreshToken *string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return "", errJSONMalformed
+		}
+		if req.RefreshToken != nil {
+			fromBody = *req.RefreshToken
+		}
+	case mt == "application/x-www-form-urlencoded":
+		form, perr := parseForm(body)
+		if perr != nil {
+			return "", perr
+		}
+		fromBody = form.Get("refresh_token")
+	case len(body) > 0 || mt != "":
+		return "", errBodyType
+	}
+	switch {
+	case fromHeader != "" && fromBody != "":
+		return "", errTwoTokens
+	case fromHeader != "":
+		return fromHeader, nil
+	case fromBody != "":
+		return fromBody, nil
+	}
+	return "", errNoRefresh
+}
+
+// mediaType returns the lower-case media type of the request's Content-Type,
+// or "" when there is none, "invalid" when it cannot be parsed or is sent
+// more than once.
+func mediaType(r *http.Request) string {
+	v := r.Header["Content-Type"]
+	switch {
+	case len(v) == 0:
+		return ""
+	case len(v) > 1:
+		return "invalid"
+	}
+	mt, _, err := mime.ParseMediaType(v[0])
+	if err != nil {
+		return "invalid"
+	}
+	return mt
+}
+
+// readBody reads the whole request body, at most maxBody bytes.
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *Error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, errBodyRead
+	}
+	return body, nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header (RFC
+// 6750 §2.1), or "" when the request has no Authorization header or one of
+// another scheme. The scheme is matched case-insensitively. A Bearer header
+// whose token is missing or not a b64token, or a repeated Authorization
+// header, is an invalid_request.
+func bearerToken(r *http.Request) (string, *Error) {
+	v := r.Header["Authorization"]
+	switch {
+	case len(v) == 0:
+		return "", nil
+	case len(v) > 1:
+		return "", errTwoAuthz
+	}
+	scheme, token, _ := strings.Cut(v[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", nil
+	}
+	token = strings.TrimLeft(token, " ")
+	if !isB64Token(token) {
+		return "", errBearerFormat
+	}
+	return token, nil
+}
+
+// isB64Token reports whether s is a b64token of RFC 6750 §2.1:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	end := len(s)
+	for end > 0 && s[end-1] == '=' {
+		end--
+	}
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,499 @@
+package passauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token types, written in the JWT "typ" header and checked on verification
+// (RFC 8725 §3.11). Access tokens use the RFC 9068 type; refresh tokens use
+// a type of their own, so that neither is ever accepted as the other.
+const (
+	AccessTokenType  = "at+jwt"
+	RefreshTokenType = "rt+jwt"
+)
+
+// maxTokenLen bounds the tokens the issuer will parse. Larger inputs are
+// rejected before any decoding.
+const maxTokenLen = 8 << 10
+
+// TokenIssuer issues and verifies the access and refresh tokens of one
+// service: HS256-signed JWTs (RFC 7519) with the "typ" header of RFC 9068
+// for access tokens, a distinct type for refresh tokens, and a separate
+// secret for each.
+//
+// A TokenIssuer is immutable after NewTokenIssuer returns it and is safe for
+// concurrent use by any number of goroutines; verification takes no locks.
+type TokenIssuer struct {
+	accessKind  tokenKind
+	refreshKind tokenKind
+
+	issuer   string
+	audience jwt.ClaimStrings
+	now      func() time.Time
+
+	maxBody   int64
+	dummyHash string
+}
+
+// tokenKind holds what signs and verifies one kind of token.
+type tokenKind struct {
+	typ     string
+	key     []byte
+	ttl     time.Duration
+	parser  *jwt.Parser
+	keyFunc jwt.Keyfunc
+}
+
+// NewTokenIssuer validates cfg and returns an issuer built from a private
+// copy of it. The error names the offending Config field, never its value.
+func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	iss := &TokenIssuer{
+		issuer:  cfg.Issuer,
+		now:     cfg.Now,
+		maxBody: cfg.MaxBodyBytes,
+	}
+	if iss.now == nil {
+		iss.now = time.Now
+	}
+	if iss.maxBody == 0 {
+		iss.maxBody = DefaultMaxBodyBytes
+	}
+	if cfg.Audience != "" {
+		iss.audience = jwt.ClaimStrings{cfg.Audience}
+	}
+	dummy, err := dummyHash(cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	iss.dummyHash = dummy
+
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithStrictDecoding(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(iss.now),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	iss.accessKind = newTokenKind(AccessTokenType, cfg.AccessSecret, cfg.AccessTTL, opts)
+	iss.refreshKind = newTokenKind(RefreshTokenType, cfg.RefreshSecret, cfg.RefreshTTL, opts)
+	return iss, nil
+}
+
+func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.ParserOption) tokenKind {
+	key := append([]byte(nil), secret...)
+	var keyAny any = key // converted once, so verification does not allocate for it
+	return tokenKind{
+		typ:    typ,
+		key:    key,
+		ttl:    ttl,
+		parser: jwt.NewParser(opts...),
+		keyFunc: func(t *jwt.Token) (any, error) {
+			// RFC 8725 §3.11 and RFC 9068 §4: the type is checked before the
+			// key is handed out. Media types compare case-insensitively and
+			// may carry the "application/" prefix.
+			if got, _ := t.Header["typ"].(string); !typeMatches(got, typ) {
+				return nil, errTokenType
+			}
+			// RFC 7515 §4.1.11: no extension is understood, so a token that
+			// marks one as critical must be rejected.
+			if _, ok := t.Header["crit"]; ok {
+				return nil, errTokenCritical
+			}
+			return keyAny, nil
+		},
+	}
+}
+
+// typeMatches reports whether the "typ" header got names the type want, which
+// is lower case. Media types compare case-insensitively and may carry the
+// "application/" prefix (RFC 7515 §4.1.9).
+func typeMatches(got, want string) bool {
+	const prefix = "application/"
+	if len(got) == len(prefix)+len(want) && strings.EqualFold(got[:len(prefix)], prefix) {
+		got = got[len(prefix):]
+	}
+	return strings.EqualFold(got, want)
+}
+
+// TokenPair is a token endpoint's successful answer (RFC 6749 §5.1), with the
+// RFC's JSON names.
+type TokenPair struct {
+	// AccessToken is the JWT to send as "Authorization: Bearer".
+	AccessToken string `json:"access_token"`
+	// TokenType is always "bearer".
+	TokenType string `json:"token_type"`
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64 `json:"expires_in"`
+	// RefreshToken is the JWT that obtains the next pair.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Scope is the space-separated scope granted, empty for none.
+	Scope string `json:"scope,omitempty"`
+}
+
+// IssueOption sets an optional part of the tokens IssuePair creates.
+type IssueOption func(*issueOptions)
+
+type issueOptions struct {
+	scopes   []string
+	clientID string
+	extra    map[string]any
+}
+
+// WithScope grants the given scopes (RFC 6749 §3.3). Each argument may itself
+// be a space-separated list; duplicates are dropped. A scope token with a
+// character outside the RFC's set makes IssuePair fail.
+func WithScope(scopes ...string) IssueOption {
+	return func(o *issueOptions) {
+		for _, s := range scopes {
+			o.scopes = append(o.scopes, strings.Split(s, " ")...)
+		}
+	}
+}
+
+// WithClientID records the OAuth 2.0 client the tokens were issued to, as the
+// "client_id" claim (RFC 9068 §2.2).
+func WithClientID(clientID string) IssueOption {
+	return func(o *issueOptions) { o.clientID = clientID }
+}
+
+// WithClaims adds application claims to both tokens; refreshing carries them
+// over. A name the package sets itself (iss, sub, aud, exp, nbf, iat, jti,
+// scope, client_id) makes IssuePair fail. Values must marshal to JSON. Read
+// them back with Claims.Decode.
+func WithClaims(claims map[string]any) IssueOption {
+	return func(o *issueOptions) {
+		if o.extra == nil {
+			o.extra = make(map[string]any, len(claims))
+		}
+		for k, v := range claims {
+			o.extra[k] = v
+		}
+	}
+}
+
+// reservedClaims are the claim names the package sets itself.
+var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id"}
+
+// IssuePair creates an access token and a refresh token for subject, the
+// user the tokens speak for (the "sub" claim). The subject must be non-empty
+// valid UTF-8.
+func (iss *TokenIssuer) IssuePair(ctx context.Context, subject string, opts ...IssueOption) (TokenPair, error) {
+	var o issueOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return iss.issuePair(ctx, subject, o)
+}
+
+func (iss *TokenIssuer) issuePair(_ context.Context, subject string, o issueOptions) (TokenPair, error) {
+	if subject == "" || !utf8.ValidString(subject) {
+		return TokenPair{}, errors.New("passauth: subject is empty or not valid UTF-8")
+	}
+	scope, ok := joinScope(o.scopes)
+	if !ok {
+		return TokenPair{}, errors.New("passauth: scope contains a character RFC 6749 §3.3 does not allow")
+	}
+	for _, name := range reservedClaims {
+		if _, ok := o.extra[name]; ok {
+			return TokenPair{}, fmt.Errorf("passauth: claim %q is set by passauth and cannot be overridden", name)
+		}
+	}
+	now := iss.now()
+	access, err := iss.sign(&iss.accessKind, subject, scope, now, o)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	refresh, err := iss.sign(&iss.refreshKind, subject, scope, now, o)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return TokenPair{
+		AccessToken:  access,
+		TokenType:    "bearer",
+		ExpiresIn:    int64(iss.accessKind.ttl / time.Second),
+		RefreshToken: refresh,
+		Scope:        scope,
+	}, nil
+}
+
+// sign creates one token of kind k.
+func (iss *TokenIssuer) sign(k *tokenKind, subject, scope string, now time.Time, o issueOptions) (string, error) {
+	wc := wireClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    iss.issuer,
+			Subject:   subject,
+			Audience:  iss.audience,
+			ExpiresAt: jwt.NewNumericDate(now.Add(k.ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        rand.Text(), // 130 random bits
+		},
+		Scope:    scope,
+		ClientID: o.clientID,
+	}
+	var claims jwt.Claims = &wc
+	if len(o.extra) > 0 {
+		claims = &extendedClaims{wireClaims: &wc, extra: o.extra}
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["typ"] = k.typ
+	s, err := t.SignedString(k.key)
+	if err != nil {
+		// Only a claim value that does not marshal to JSON gets here.
+		return "", errors.New("passauth: cannot encode token claims as JSON")
+	}
+	return s, nil
+}
+
+// VerifyAccess verifies an access token and returns its claims. Every
+// failure matches ErrTokenInvalid with errors.Is; an expired token also
+// matches ErrTokenExpired.
+func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
+	return iss.verify(&iss.accessKind, token)
+}
+
+// VerifyRefresh verifies a refresh token and returns its claims, with the
+// same errors as VerifyAccess. It does not consume the token: without a store
+// a refresh token stays usable until it expires.
+func (iss *TokenIssuer) VerifyRefresh(ctx context.Context, token string) (*Claims, error) {
+	return iss.verify(&iss.refreshKind, token)
+}
+
+func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
+	if len(token) > maxTokenLen {
+		return nil, errTokenTooLarge
+	}
+	// One allocation holds both the decoded wire form and the result.
+	p := new(parsed)
+	t, err := k.parser.ParseWithClaims(token, &p.wire, k.keyFunc)
+	if err != nil {
+		return nil, iss.mapError(t, &p.wire, err)
+	}
+	w := &p.wire
+	p.out = Claims{
+		Subject:   w.Subject,
+		ID:        w.ID,
+		Scope:     w.Scope,
+		ClientID:  w.ClientID,
+		Issuer:    w.Issuer,
+		Audience:  w.Audience,
+		IssuedAt:  w.IssuedAt.Time,
+		ExpiresAt: w.ExpiresAt.Time,
+		payload:   payloadSegment(token),
+	}
+	return &p.out, nil
+}
+
+type parsed struct {
+	wire wireClaims
+	out  Claims
+}
+
+// mapError turns a golang-jwt error into one of the package's token errors,
+// so that callers see only passauth's sentinels.
+func (iss *TokenIssuer) mapError(t *jwt.Token, w *wireClaims, err error) error {
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		return te
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errTokenMalformed
+	case t == nil || t.Method == nil || t.Method != jwt.SigningMethodHS256:
+		return errTokenAlgorithm
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return errTokenSignature
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return errTokenUnverified
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer) || (iss.issuer != "" && w.Issuer == ""):
+		return errTokenIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience) || (len(iss.audience) > 0 && len(w.Audience) == 0):
+		return errTokenAudience
+	case errors.Is(err, jwt.ErrTokenNotValidYet) || errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return errTokenNotYet
+	case w.ExpiresAt == nil:
+		return errTokenNoExpiry
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return errTokenExpired
+	}
+	return errTokenBadClaims
+}
+
+// payloadSegment returns the base64url claims segment of a token that has
+// already parsed, so it has exactly two dots.
+func payloadSegment(token string) string {
+	_, rest, _ := strings.Cut(token, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	return payload
+}
+
+// Claims are the verified claims of a token.
+type Claims struct {
+	// Subject is the "sub" claim: the user the token speaks for. Never empty.
+	Subject string
+	// ID is the "jti" claim, unique to the token.
+	ID string
+	// Scope is the "scope" claim: space-separated scope tokens, or empty.
+	Scope string
+	// ClientID is the "client_id" claim, or empty.
+	ClientID string
+	// Issuer is the "iss" claim, or empty.
+	Issuer string
+	// Audience is the "aud" claim, or nil.
+	Audience []string
+	// IssuedAt is the "iat" claim, or the zero time when absent.
+	IssuedAt time.Time
+	// ExpiresAt is the "exp" claim.
+	ExpiresAt time.Time
+
+	payload string
+}
+
+// Scopes returns the scope tokens of c.Scope.
+func (c *Claims) Scopes() []string {
+	return strings.Fields(c.Scope)
+}
+
+// HasScope reports whether c grants scope.
+func (c *Claims) HasScope(scope string) bool {
+	for s := range strings.SplitSeq(c.Scope, " ") {
+		if s == scope && s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Decode unmarshals the token's whole JSON claims set into v, the way
+// json.Unmarshal does. Use it to read claims added with WithClaims. It is
+// only valid on Claims returned by VerifyAccess or VerifyRefresh.
+func (c *Claims) Decode(v any) error {
+	if c.payload == "" {
+		return errors.New("passauth: Claims.Decode called on claims that did not come from a verified token")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c.payload)
+	if err != nil {
+		return fmt.Errorf("passauth: decoding claims: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("passauth: decoding claims: %w", err)
+	}
+	return nil
+}
+
+// extra returns the claims of c that the package does not set itself.
+func (c *Claims) extra() (map[string]any, error) {
+	var m map[string]any
+	if err := c.Decode(&m); err != nil {
+		return nil, err
+	}
+	for _, name := range reservedClaims {
+		delete(m, name)
+	}
+	return m, nil
+}
+
+// wireClaims is the JSON form of a token's claims set.
+type wireClaims struct {
+	jwt.RegisteredClaims
+	Scope    string `json:"scope,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Validate is called by the jwt parser after its own checks. It enforces what
+// every passauth token carries.
+func (w *wireClaims) Validate() error {
+	switch {
+	case w.Subject == "":
+		return errTokenNoSubject
+	case w.ID == "":
+		return errTokenNoID
+	}
+	if !validScope(w.Scope) {
+		return errTokenBadScope
+	}
+	return nil
+}
+
+// extendedClaims is the JSON form of a claims set with application claims.
+type extendedClaims struct {
+	*wireClaims
+	extra map[string]any
+}
+
+func (e *extendedClaims) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(e.extra)+9)
+	for k, v := range e.extra {
+		m[k] = v
+	}
+	b, err := json.Marshal(e.wireClaims)
+	if err != nil {
+		return nil, err
+	}
+	var std map[string]json.RawMessage
+	if err := json.Unmarshal(b, &std); err != nil {
+		return nil, err
+	}
+	for k, v := range std {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// joinScope validates scope tokens and joins them with single spaces,
+// dropping empty strings and duplicates.
+func joinScope(tokens []string) (string, bool) {
+	list, ok := splitScope(strings.Join(tokens, " "))
+	return strings.Join(list, " "), ok
+}
+
+// validScope reports whether s is empty or scope tokens separated by single
+// spaces, as joinScope writes it.
+func validScope(s string) bool {
+	prev := byte(' ')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' {
+			if prev == ' ' {
+				return false
+			}
+		} else if !isScopeChar(c) {
+			return false
+		}
+		prev = c
+	}
+	return prev != ' ' || s == ""
+}
+
+// isScopeChar reports whether c is an NQCHAR of RFC 6749 §3.3.
+func isScopeChar(c byte) bool {
+	return c >= 0x21 && c != 0x22 && c != 0x5c && c <= 0x7e
+}
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool {
+	for _, t := range list {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}

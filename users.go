@@ -1,0 +1,44 @@
+package passauth
+
+import "context"
+
+// User is what the token handler needs to know about an account.
+type User struct {
+	// Username is the canonical name, written as the tokens' "sub" claim.
+	// Empty means the name the client logged in with. Refreshing looks the
+	// user up again by this name, so the lookup must find it.
+	Username string
+
+	// PasswordHash is the stored hash, as HashPassword returns it or as
+	// another bcrypt implementation wrote it.
+	PasswordHash string
+
+	// Disabled, when set, makes the account unable to log in or refresh. The
+	// handlers answer exactly as for a wrong password.
+	Disabled bool
+
+	// Scopes are the scopes the user may be granted (RFC 6749 §3.3). A login
+	// that asks for no scope gets all of them; one that asks for some gets
+	// those it holds, and invalid_scope when it holds none of them.
+	Scopes []string
+}
+
+// UserLookup finds users for the token and refresh handlers. The package,
+// not the lookup, verifies the password.
+//
+// LookupUser returns found == false, with a nil error, when there is no such
+// user; a non-nil error means the lookup itself failed (a database down, say)
+// and is answered with 500 server_error, its text never sent to the client.
+// The handlers call LookupUser from many goroutines at once.
+type UserLookup interface {
+	LookupUser(ctx context.Context, username string) (u User, found bool, err error)
+}
+
+// UserLookupFunc adapts an ordinary function to the UserLookup interface, the
+// way http.HandlerFunc adapts a function to http.Handler.
+type UserLookupFunc func(ctx context.Context, username string) (User, bool, error)
+
+// LookupUser calls f(ctx, username).
+func (f UserLookupFunc) LookupUser(ctx context.Context, username string) (User, bool, error) {
+	return f(ctx, username)
+}
