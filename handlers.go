@@ -35,7 +35,12 @@ import (
 // a bad or expired refresh token; 400 unsupported_grant_type and
 // invalid_scope; 405 for methods other than POST; 500 server_error when
 // users fails. Every answer carries Cache-Control: no-store.
+//
+// TokenHandler panics if users is nil.
 func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
+	if users == nil {
+		panic("passauth: TokenHandler needs a UserLookup")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPost(w, r) {
 			return
