@@ -197,7 +197,6 @@ func ExampleTokenIssuer_Authenticate() {
 	// 401 Bearer error="invalid_token", error_description="Invalid token" {"error":"invalid_token","error_description":"Invalid token"}
 }
 
-
 func ExampleCheckPassword() {
 	// hash, err := passauth.HashPassword("secret") when the user signs up;
 	// hashes from Python's bcrypt or passlib ($2b$) verify the same way.
