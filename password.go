@@ -3,6 +3,7 @@ package passauth
 import (
 	"crypto/rand"
 	"errors"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -44,6 +45,9 @@ func CheckPassword(hash, password string) error {
 	if len(password) > MaxPasswordLen {
 		return ErrPasswordTooLong
 	}
+	if !isBcryptHash(hash) {
+		return ErrInvalidHash
+	}
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 	switch {
 	case err == nil:
@@ -53,6 +57,17 @@ func CheckPassword(hash, password string) error {
 	default:
 		return ErrInvalidHash
 	}
+}
+
+// isBcryptHash reports whether hash has the shape of a bcrypt hash in the
+// modular crypt format: "$2a$", "$2b$" or "$2y$", two cost digits, "$", and
+// 53 characters of salt and digest. x/crypto alone would ignore trailing
+// bytes and accept other prefixes.
+func isBcryptHash(hash string) bool {
+	const bcryptHashLen = 60
+	return len(hash) == bcryptHashLen &&
+		hash[0] == '$' && hash[1] == '2' && strings.IndexByte("aby", hash[2]) >= 0 &&
+		hash[3] == '$' && hash[6] == '$'
 }
 
 // defaultDummyHash is a bcrypt hash at DefaultBcryptCost of 32 random bytes

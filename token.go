@@ -289,6 +289,10 @@ func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
 		return nil, iss.mapError(t, &p.wire, err)
 	}
 	w := &p.wire
+	var issuedAt time.Time // "iat" is optional
+	if w.IssuedAt != nil {
+		issuedAt = w.IssuedAt.Time
+	}
 	p.out = Claims{
 		Subject:   w.Subject,
 		ID:        w.ID,
@@ -296,7 +300,7 @@ func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
 		ClientID:  w.ClientID,
 		Issuer:    w.Issuer,
 		Audience:  w.Audience,
-		IssuedAt:  w.IssuedAt.Time,
+		IssuedAt:  issuedAt,
 		ExpiresAt: w.ExpiresAt.Time,
 		payload:   payloadSegment(token),
 	}

@@ -1,0 +1,283 @@
+package passauth_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/passauth/passauth"
+)
+
+func TestNewTokenIssuerRejects(t *testing.T) {
+	t.Parallel()
+	short := []byte("too-short-secret-0123456789abcd") // 31 bytes
+	require.Len(t, short, passauth.MinSecretLen-1)
+
+	tests := []struct {
+		name  string
+		mod   func(*passauth.Config)
+		field string // the field the error must name
+	}{
+		{"nil AccessSecret", func(c *passauth.Config) { c.AccessSecret = nil }, "AccessSecret"},
+		{"short AccessSecret", func(c *passauth.Config) { c.AccessSecret = short }, "AccessSecret"},
+		{"nil RefreshSecret", func(c *passauth.Config) { c.RefreshSecret = nil }, "RefreshSecret"},
+		{"short RefreshSecret", func(c *passauth.Config) { c.RefreshSecret = short }, "RefreshSecret"},
+		{"equal secrets", func(c *passauth.Config) { c.RefreshSecret = append([]byte(nil), c.AccessSecret...) }, "RefreshSecret"},
+		{"zero AccessTTL", func(c *passauth.Config) { c.AccessTTL = 0 }, "AccessTTL"},
+		{"negative AccessTTL", func(c *passauth.Config) { c.AccessTTL = -time.Minute }, "AccessTTL"},
+		{"RefreshTTL equal to AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL }, "RefreshTTL"},
+		{"RefreshTTL shorter than AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL - time.Second }, "RefreshTTL"},
+		{"zero RefreshTTL", func(c *passauth.Config) { c.RefreshTTL = 0 }, "RefreshTTL"},
+		{"negative Leeway", func(c *passauth.Config) { c.Leeway = -time.Second }, "Leeway"},
+		{"Leeway above MaxLeeway", func(c *passauth.Config) { c.Leeway = passauth.MaxLeeway + time.Nanosecond }, "Leeway"},
+		{"negative MaxBodyBytes", func(c *passauth.Config) { c.MaxBodyBytes = -1 }, "MaxBodyBytes"},
+		{"BcryptCost below MinCost", func(c *passauth.Config) { c.BcryptCost = bcrypt.MinCost - 1 }, "BcryptCost"},
+		{"negative BcryptCost", func(c *passauth.Config) { c.BcryptCost = -1 }, "BcryptCost"},
+		{"BcryptCost above MaxCost", func(c *passauth.Config) { c.BcryptCost = bcrypt.MaxCost + 1 }, "BcryptCost"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tokConfig()
+			tc.mod(&cfg)
+			iss, err := passauth.NewTokenIssuer(cfg)
+			require.Error(t, err)
+			assert.Nil(t, iss)
+			msg := err.Error()
+			assert.Contains(t, msg, tc.field)
+			assert.True(t, strings.HasPrefix(msg, "passauth: "), msg)
+			for _, secret := range [][]byte{cfg.AccessSecret, cfg.RefreshSecret, short} {
+				if len(secret) > 0 {
+					assert.NotContains(t, msg, string(secret))
+				}
+			}
+		})
+	}
+}
+
+func TestNewTokenIssuerAccepts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		mod  func(*passauth.Config)
+	}{
+		{"base", func(*passauth.Config) {}},
+		{"secrets of exactly MinSecretLen", func(c *passauth.Config) {
+			c.AccessSecret = []byte(strings.Repeat("a", passauth.MinSecretLen))
+			c.RefreshSecret = []byte(strings.Repeat("r", passauth.MinSecretLen))
+		}},
+		{"secrets differing in length only", func(c *passauth.Config) {
+			c.RefreshSecret = append(append([]byte(nil), c.AccessSecret...), 'x')
+		}},
+		{"RefreshTTL just above AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL + time.Nanosecond }},
+		{"Leeway MaxLeeway", func(c *passauth.Config) { c.Leeway = passauth.MaxLeeway }},
+		{"Issuer and Audience", tokWithIssAud},
+		{"MaxBodyBytes set", func(c *passauth.Config) { c.MaxBodyBytes = 1 }},
+		{"zero BcryptCost and nil Now", func(c *passauth.Config) { c.BcryptCost = 0; c.Now = nil }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tokConfig()
+			tc.mod(&cfg)
+			iss, err := passauth.NewTokenIssuer(cfg)
+			require.NoError(t, err)
+			require.NotNil(t, iss)
+			pair, err := iss.IssuePair(context.Background(), "alice")
+			require.NoError(t, err)
+			c, err := iss.VerifyAccess(context.Background(), pair.AccessToken)
+			require.NoError(t, err)
+			assert.Equal(t, "alice", c.Subject)
+			assert.Equal(t, int64(cfg.AccessTTL/time.Second), pair.ExpiresIn)
+		})
+	}
+}
+
+// TestNewTokenIssuerCopiesSecrets checks that the issuer keeps its own copy
+// of the secrets: changing the caller's slices afterwards changes nothing.
+func TestNewTokenIssuerCopiesSecrets(t *testing.T) {
+	t.Parallel()
+	cfg := tokConfig()
+	iss, err := passauth.NewTokenIssuer(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	before, err := iss.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+
+	for i := range cfg.AccessSecret {
+		cfg.AccessSecret[i] = 'A'
+	}
+	for i := range cfg.RefreshSecret {
+		cfg.RefreshSecret[i] = 'R'
+	}
+	cfg.AccessTTL = time.Nanosecond
+
+	t.Run("old tokens still verify", func(t *testing.T) {
+		_, err := iss.VerifyAccess(ctx, before.AccessToken)
+		require.NoError(t, err)
+		_, err = iss.VerifyRefresh(ctx, before.RefreshToken)
+		require.NoError(t, err)
+	})
+	t.Run("new tokens use the original secrets", func(t *testing.T) {
+		after, err := iss.IssuePair(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, int64(tokAccessTTL/time.Second), after.ExpiresIn)
+		other := tokIssuer(t, nil) // built from the original secrets
+		_, err = other.VerifyAccess(ctx, after.AccessToken)
+		require.NoError(t, err)
+		_, err = other.VerifyRefresh(ctx, after.RefreshToken)
+		require.NoError(t, err)
+	})
+	t.Run("tokens signed with the mutated secret are rejected", func(t *testing.T) {
+		forged := tokMint(t, jwt.SigningMethodHS256, cfg.AccessSecret, nil, nil)
+		_, err := iss.VerifyAccess(ctx, forged)
+		require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+	})
+}
+
+// configEnvVars are the variables ConfigFromEnv reads.
+var configEnvVars = []string{
+	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET",
+	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
+	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
+}
+
+// setConfigEnv clears every variable ConfigFromEnv reads (an empty value
+// counts as unset) and then sets env. It uses t.Setenv, so the test must not
+// be parallel.
+func setConfigEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, name := range configEnvVars {
+		t.Setenv(name, "")
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+}
+
+const (
+	envAccessSecret  = "env-access-secret-value-0123456789abcdef"
+	envRefreshSecret = "env-refresh-secret-value-0123456789abcdef"
+)
+
+// TestConfigFromEnv is not parallel: it sets environment variables.
+func TestConfigFromEnv(t *testing.T) {
+	seed := map[string]string{
+		"ACCESS_TOKEN_SECRET":          envAccessSecret,
+		"REFRESH_TOKEN_SECRET":         envRefreshSecret,
+		"ACCESS_TOKEN_EXPIRE_MINUTES":  "30",
+		"REFRESH_TOKEN_EXPIRE_MINUTES": "10080",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := make(map[string]string, len(seed)+len(extra))
+		for k, v := range seed {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantAccess  time.Duration
+		wantRefresh time.Duration
+	}{
+		{"seed variables", seed, 30 * time.Minute, 7 * 24 * time.Hour},
+		{"ACCESS_TOKEN_TTL wins", with(map[string]string{"ACCESS_TOKEN_TTL": "90s"}), 90 * time.Second, 7 * 24 * time.Hour},
+		{"REFRESH_TOKEN_TTL wins", with(map[string]string{"REFRESH_TOKEN_TTL": "36h"}), 30 * time.Minute, 36 * time.Hour},
+		{"both TTLs without minutes", map[string]string{
+			"ACCESS_TOKEN_SECRET":  envAccessSecret,
+			"REFRESH_TOKEN_SECRET": envRefreshSecret,
+			"ACCESS_TOKEN_TTL":     "5m",
+			"REFRESH_TOKEN_TTL":    "1h30m",
+		}, 5 * time.Minute, 90 * time.Minute},
+		{"TTL wins over malformed minutes", with(map[string]string{
+			"ACCESS_TOKEN_EXPIRE_MINUTES": "abc",
+			"ACCESS_TOKEN_TTL":            "2m",
+		}), 2 * time.Minute, 7 * 24 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setConfigEnv(t, tc.env)
+			cfg, err := passauth.ConfigFromEnv()
+			require.NoError(t, err)
+			assert.Equal(t, []byte(envAccessSecret), cfg.AccessSecret)
+			assert.Equal(t, []byte(envRefreshSecret), cfg.RefreshSecret)
+			assert.Equal(t, tc.wantAccess, cfg.AccessTTL)
+			assert.Equal(t, tc.wantRefresh, cfg.RefreshTTL)
+
+			iss, err := passauth.NewTokenIssuer(cfg)
+			require.NoError(t, err)
+			pair, err := iss.IssuePair(context.Background(), "alice")
+			require.NoError(t, err)
+			assert.Equal(t, int64(tc.wantAccess/time.Second), pair.ExpiresIn)
+		})
+	}
+}
+
+// TestConfigFromEnvErrors is not parallel: it sets environment variables.
+func TestConfigFromEnvErrors(t *testing.T) {
+	seed := map[string]string{
+		"ACCESS_TOKEN_SECRET":          envAccessSecret,
+		"REFRESH_TOKEN_SECRET":         envRefreshSecret,
+		"ACCESS_TOKEN_EXPIRE_MINUTES":  "30",
+		"REFRESH_TOKEN_EXPIRE_MINUTES": "10080",
+	}
+	tests := []struct {
+		name    string
+		set     map[string]string // applied over seed; "" unsets
+		varName string            // the variable the error must name
+		value   string            // a value the error must not repeat
+	}{
+		{"missing ACCESS_TOKEN_SECRET", map[string]string{"ACCESS_TOKEN_SECRET": ""}, "ACCESS_TOKEN_SECRET", envRefreshSecret},
+		{"missing REFRESH_TOKEN_SECRET", map[string]string{"REFRESH_TOKEN_SECRET": ""}, "REFRESH_TOKEN_SECRET", envAccessSecret},
+		{"missing access TTL", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": ""}, "ACCESS_TOKEN_EXPIRE_MINUTES", envAccessSecret},
+		{"missing refresh TTL", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": ""}, "REFRESH_TOKEN_EXPIRE_MINUTES", envRefreshSecret},
+		{"access minutes abc", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "abc-sentinel"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "abc-sentinel"},
+		{"access minutes -1", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "-1"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "-1"},
+		{"access minutes fractional", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "1.5"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "1.5"},
+		{"access minutes overflow", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "99999999999999"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999"},
+		{"refresh minutes abc", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "abc-sentinel"}, "REFRESH_TOKEN_EXPIRE_MINUTES", "abc-sentinel"},
+		{"refresh minutes -1", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "-1"}, "REFRESH_TOKEN_EXPIRE_MINUTES", "-1"},
+		{"access TTL malformed", map[string]string{"ACCESS_TOKEN_TTL": "15 minutes-sentinel"}, "ACCESS_TOKEN_TTL", "15 minutes-sentinel"},
+		{"access TTL without unit", map[string]string{"ACCESS_TOKEN_TTL": "900"}, "ACCESS_TOKEN_TTL", "900"},
+		{"refresh TTL malformed", map[string]string{"REFRESH_TOKEN_TTL": "week-sentinel"}, "REFRESH_TOKEN_TTL", "week-sentinel"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := make(map[string]string, len(seed)+len(tc.set))
+			for k, v := range seed {
+				env[k] = v
+			}
+			for k, v := range tc.set {
+				env[k] = v
+			}
+			setConfigEnv(t, env)
+			cfg, err := passauth.ConfigFromEnv()
+			require.Error(t, err)
+			assert.Equal(t, passauth.Config{}, cfg)
+			msg := err.Error()
+			assert.Contains(t, msg, tc.varName)
+			assert.NotContains(t, msg, tc.value)
+			assert.NotContains(t, msg, envAccessSecret)
+			assert.NotContains(t, msg, envRefreshSecret)
+		})
+	}
+
+	t.Run("all missing names every variable", func(t *testing.T) {
+		setConfigEnv(t, nil)
+		_, err := passauth.ConfigFromEnv()
+		require.Error(t, err)
+		for _, name := range []string{"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET", "ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES"} {
+			assert.Contains(t, err.Error(), name)
+		}
+	})
+}
