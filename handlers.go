@@ -204,11 +204,11 @@ func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, sc
 	}
 	o := issueOptions{clientID: claims.ClientID}
 	o.scopes, _ = splitScope(claims.Scope)
-	if scope != "" {
-		requested, ok := splitScope(scope)
-		if !ok {
-			return TokenPair{}, errScopeSyntax
-		}
+	requested, ok := splitScope(scope)
+	if !ok {
+		return TokenPair{}, errScopeSyntax
+	}
+	if len(requested) > 0 {
 		if len(grantScope(requested, o.scopes)) != len(requested) {
 			return TokenPair{}, errScopeWiden
 		}

@@ -1,0 +1,437 @@
+package passauth_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/passauth/passauth"
+)
+
+func TestTokenHandlerPasswordGrant(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	tests := []struct {
+		name       string
+		req        httpReq
+		wantSub    string
+		wantScope  string
+		wantClient string
+	}{
+		{name: "no grant_type", req: postForm("username", "alice", "password", alicePassword),
+			wantSub: "alice", wantScope: "me items"},
+		{name: "grant_type password", req: postForm("grant_type", "password", "username", "alice", "password", alicePassword),
+			wantSub: "alice", wantScope: "me items"},
+		{name: "canonical user name from the lookup", req: postForm("username", "ALICE", "password", alicePassword),
+			wantSub: "alice", wantScope: "me items"},
+		{name: "login name when the lookup gives none", req: postForm("username", "Bob", "password", bobPassword),
+			wantSub: "Bob"},
+		{name: "scope me", req: postForm("username", "alice", "password", alicePassword, "scope", "me"),
+			wantSub: "alice", wantScope: "me"},
+		{name: "scope items me keeps the order asked", req: postForm("username", "alice", "password", alicePassword, "scope", "items me"),
+			wantSub: "alice", wantScope: "items me"},
+		{name: "scope not held is dropped", req: postForm("username", "alice", "password", alicePassword, "scope", "me other"),
+			wantSub: "alice", wantScope: "me"},
+		{name: "Basic with empty credentials", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", basic("", "")),
+			wantSub: "alice", wantScope: "me items"},
+		{name: "Basic client id recorded", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", basic("web app", "")),
+			wantSub: "alice", wantScope: "me items", wantClient: "web app"},
+		{name: "Basic client id and the same form client_id", req: withHeader(postForm("username", "alice", "password", alicePassword, "client_id", "web"), "Authorization", basic("web", "s3")),
+			wantSub: "alice", wantScope: "me items", wantClient: "web"},
+		{name: "form client_id recorded", req: postForm("username", "alice", "password", alicePassword, "client_id", "cli"),
+			wantSub: "alice", wantScope: "me items", wantClient: "cli"},
+		{name: "Bearer header ignored", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", "Bearer abc"),
+			wantSub: "alice", wantScope: "me items"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pair := requirePair(t, do(t, f.token, tc.req))
+			assert.Equal(t, tc.wantScope, pair.Scope)
+
+			claims, err := f.iss.VerifyAccess(context.Background(), pair.AccessToken)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantSub, claims.Subject)
+			assert.Equal(t, tc.wantScope, claims.Scope)
+			assert.Equal(t, tc.wantClient, claims.ClientID)
+			assert.True(t, f.clock.Now().Add(httpAccessTTL).Equal(claims.ExpiresAt), "access exp")
+
+			rclaims, err := f.iss.VerifyRefresh(context.Background(), pair.RefreshToken)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantSub, rclaims.Subject)
+			assert.Equal(t, tc.wantScope, rclaims.Scope)
+			assert.Equal(t, tc.wantClient, rclaims.ClientID)
+			assert.True(t, f.clock.Now().Add(httpRefreshTTL).Equal(rclaims.ExpiresAt), "refresh exp")
+		})
+	}
+}
+
+func TestTokenHandlerErrors(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	pair, err := f.iss.IssuePair(context.Background(), "alice")
+	require.NoError(t, err)
+	const badLogin = "Incorrect username or password"
+	tests := []struct {
+		name   string
+		req    httpReq
+		status int
+		code   string
+		desc   string
+	}{
+		{"GET", httpReq{method: http.MethodGet}, 405, "invalid_request", ""},
+		{"PUT with a good form", withMethod(postForm("username", "alice", "password", alicePassword), http.MethodPut), 405, "invalid_request", ""},
+		{"missing username", postForm("password", alicePassword), 400, "invalid_request", "missing username"},
+		{"empty username", postForm("username", "", "password", alicePassword), 400, "invalid_request", "missing username"},
+		{"missing password", postForm("username", "alice"), 400, "invalid_request", "missing password"},
+		{"empty password", postForm("username", "alice", "password", ""), 400, "invalid_request", "missing password"},
+		{"empty form", httpReq{contentType: form}, 400, "invalid_request", "missing username"},
+		{"unknown grant_type", postForm("grant_type", "client_credentials", "username", "alice", "password", alicePassword), 400, "unsupported_grant_type", ""},
+		{"grant_type in another case", postForm("grant_type", "Password", "username", "alice", "password", alicePassword), 400, "unsupported_grant_type", ""},
+		{"wrong password", postForm("username", "alice", "password", bobPassword), 400, "invalid_grant", badLogin},
+		{"unknown user", postForm("username", "mallory", "password", alicePassword), 400, "invalid_grant", badLogin},
+		{"disabled user", postForm("username", "carol", "password", carolPassword), 400, "invalid_grant", badLogin},
+		{"password over 72 bytes", postForm("username", "alice", "password", alicePassword+strings.Repeat("x", 72)), 400, "invalid_grant", badLogin},
+		{"lookup fails", postForm("username", failingUser, "password", alicePassword), 500, "server_error", ""},
+		{"scope held by nobody", postForm("username", "alice", "password", alicePassword, "scope", "other"), 400, "invalid_scope", ""},
+		{"scope the user does not hold", postForm("username", "bob", "password", bobPassword, "scope", "me"), 400, "invalid_scope", ""},
+		{"scope with a quote", postForm("username", "alice", "password", alicePassword, "scope", `me"`), 400, "invalid_scope", ""},
+		{"scope with a backslash", postForm("username", "alice", "password", alicePassword, "scope", `me\`), 400, "invalid_scope", ""},
+		{"scope with a non-ASCII byte", postForm("username", "alice", "password", alicePassword, "scope", "mé"), 400, "invalid_scope", ""},
+		{"refresh_token grant without the token", postForm("grant_type", "refresh_token"), 400, "invalid_request", "missing refresh_token"},
+		{"refresh_token grant with garbage", postForm("grant_type", "refresh_token", "refresh_token", "garbage"), 400, "invalid_grant", "Invalid token"},
+		{"refresh_token grant with an access token", postForm("grant_type", "refresh_token", "refresh_token", pair.AccessToken), 400, "invalid_grant", "Invalid token"},
+		{"refresh token as a password", postForm("username", "alice", "password", pair.RefreshToken), 400, "invalid_grant", badLogin},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := do(t, f.token, tc.req)
+			assertError(t, rec, tc.status, tc.code, tc.desc)
+			if tc.status == http.StatusMethodNotAllowed {
+				assert.Equal(t, "POST", rec.Header().Get("Allow"))
+			}
+			assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+			if strings.Contains(rec.Body.String(), pair.AccessToken) || strings.Contains(rec.Body.String(), pair.RefreshToken) {
+				t.Error("error body contains a token")
+			}
+		})
+	}
+}
+
+// A wrong password, an unknown user and a disabled user get the same answer,
+// byte for byte, so that it tells nothing about which names exist.
+func TestTokenHandlerLoginFailuresIndistinguishable(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	reqs := map[string]httpReq{
+		"wrong password": postForm("username", "alice", "password", "wrong pass!word"),
+		"unknown user":   postForm("username", "mallory", "password", "wrong pass!word"),
+		"disabled user":  postForm("username", "carol", "password", carolPassword),
+	}
+	want := do(t, f.token, reqs["wrong password"])
+	assertError(t, want, http.StatusBadRequest, "invalid_grant", "Incorrect username or password")
+	for name, r := range reqs {
+		got := do(t, f.token, r)
+		assert.Equal(t, want.Code, got.Code, name)
+		assert.Equal(t, want.Body.Bytes(), got.Body.Bytes(), name)
+		assert.Equal(t, want.Header(), got.Header(), name)
+	}
+}
+
+func TestTokenHandlerLookupErrorNotShown(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	rec := do(t, f.token, postForm("username", failingUser, "password", alicePassword))
+	assertError(t, rec, http.StatusInternalServerError, "server_error", "")
+	assert.NotContains(t, rec.Body.String(), "dial tcp")
+	assert.NotContains(t, rec.Body.String(), "authentication failed")
+}
+
+func TestTokenHandlerRefreshGrant(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		login  []string             // extra form fields of the login
+		setup  func(f *httpFixture) // runs between login and refresh
+		token  string               // "refresh" (default), "access" or "none"
+		form   []string             // extra form fields of the refresh
+		authz  string               // Authorization header of the refresh
+		status int
+		code   string
+		desc   string
+		// On success:
+		scope, client string
+	}{
+		{name: "new pair, same scope", status: 200, scope: "me items"},
+		{name: "after the access token expired", setup: func(f *httpFixture) { f.clock.Advance(httpAccessTTL + time.Second) },
+			status: 200, scope: "me items"},
+		{name: "narrowed scope", form: []string{"scope", "items"}, status: 200, scope: "items"},
+		{name: "same scope asked", form: []string{"scope", "items me"}, status: 200, scope: "items me"},
+		{name: "same client in the form", login: []string{"client_id", "web"}, form: []string{"client_id", "web"},
+			status: 200, scope: "me items", client: "web"},
+		{name: "same client in Basic", login: []string{"client_id", "web"}, authz: basic("web", ""),
+			status: 200, scope: "me items", client: "web"},
+		{name: "client kept when none is sent", login: []string{"client_id", "web"}, status: 200, scope: "me items", client: "web"},
+		{name: "widened scope", login: []string{"scope", "me"}, form: []string{"scope", "me items"}, status: 400, code: "invalid_scope"},
+		{name: "malformed scope", form: []string{"scope", `me"`}, status: 400, code: "invalid_scope"},
+		{name: "expired refresh token", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+			status: 400, code: "invalid_grant", desc: "Token expired"},
+		{name: "access token as refresh token", token: "access", status: 400, code: "invalid_grant", desc: "Invalid token"},
+		{name: "missing refresh_token", token: "none", form: []string{"username", "alice"},
+			status: 400, code: "invalid_request", desc: "missing refresh_token"},
+		{name: "another client in the form", login: []string{"client_id", "web"}, form: []string{"client_id", "evil"},
+			status: 400, code: "invalid_grant", desc: "Invalid token"},
+		{name: "another client in Basic", login: []string{"client_id", "web"}, authz: basic("evil", ""),
+			status: 400, code: "invalid_grant", desc: "Invalid token"},
+		{name: "a client when the token has none", form: []string{"client_id", "web"},
+			status: 400, code: "invalid_grant", desc: "Invalid token"},
+		{name: "user deleted since login", setup: func(f *httpFixture) { f.users.remove("alice") },
+			status: 400, code: "invalid_grant", desc: "Invalid token"},
+		{name: "user disabled since login", setup: func(f *httpFixture) { f.users.disable("alice") },
+			status: 400, code: "invalid_grant", desc: "Invalid token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newHTTPFixture(t)
+			old := f.login(t, append([]string{"username", "alice", "password", alicePassword}, tc.login...)...)
+			if tc.setup != nil {
+				tc.setup(f)
+			}
+			kv := []string{"grant_type", "refresh_token"}
+			switch tc.token {
+			case "", "refresh":
+				kv = append(kv, "refresh_token", old.RefreshToken)
+			case "access":
+				kv = append(kv, "refresh_token", old.AccessToken)
+			}
+			req := postForm(append(kv, tc.form...)...)
+			if tc.authz != "" {
+				req = withHeader(req, "Authorization", tc.authz)
+			}
+			rec := do(t, f.token, req)
+			if tc.status != http.StatusOK {
+				assertError(t, rec, tc.status, tc.code, tc.desc)
+				if strings.Contains(rec.Body.String(), old.RefreshToken) {
+					t.Error("error body contains the refresh token")
+				}
+				return
+			}
+			pair := requirePair(t, rec)
+			assert.Equal(t, tc.scope, pair.Scope)
+			assert.True(t, pair.AccessToken != old.AccessToken, "refreshing returned the old access token")
+			assert.True(t, pair.RefreshToken != old.RefreshToken, "refreshing returned the old refresh token")
+			for _, kind := range []string{"access", "refresh"} {
+				verify, tok := f.iss.VerifyAccess, pair.AccessToken
+				if kind == "refresh" {
+					verify, tok = f.iss.VerifyRefresh, pair.RefreshToken
+				}
+				claims, err := verify(context.Background(), tok)
+				require.NoError(t, err, kind)
+				assert.Equal(t, "alice", claims.Subject, kind)
+				assert.Equal(t, tc.scope, claims.Scope, kind)
+				assert.Equal(t, tc.client, claims.ClientID, kind)
+			}
+		})
+	}
+}
+
+func TestRefreshHandler(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	tests := []struct {
+		name string
+		req  func(refresh string) httpReq
+	}{
+		{"JSON body", func(rt string) httpReq {
+			return httpReq{contentType: "application/json", body: `{"refresh_token":"` + rt + `"}`}
+		}},
+		{"JSON body with charset and spaces", func(rt string) httpReq {
+			return httpReq{contentType: "application/json; charset=utf-8", body: "{ \"refresh_token\" : \"" + rt + "\" }\n"}
+		}},
+		{"JSON body with another field", func(rt string) httpReq {
+			return httpReq{contentType: "application/json", body: `{"refresh_token":"` + rt + `","device":"phone"}`}
+		}},
+		{"form body", func(rt string) httpReq { return postForm("refresh_token", rt) }},
+		{"form body with grant_type", func(rt string) httpReq { return postForm("grant_type", "refresh_token", "refresh_token", rt) }},
+		{"Bearer header", func(rt string) httpReq { return httpReq{header: []string{"Authorization", "Bearer " + rt}} }},
+		{"bearer header, lower case", func(rt string) httpReq { return httpReq{header: []string{"Authorization", "bearer " + rt}} }},
+		{"Bearer header and an empty JSON token", func(rt string) httpReq {
+			return httpReq{contentType: "application/json", body: `{"refresh_token":""}`, header: []string{"Authorization", "Bearer " + rt}}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			old, err := f.iss.IssuePair(context.Background(), "alice", passauth.WithScope("me items"), passauth.WithClientID("web"))
+			require.NoError(t, err)
+			pair := requirePair(t, do(t, f.refresh, tc.req(old.RefreshToken)))
+			assert.Equal(t, "me items", pair.Scope)
+			claims, err := f.iss.VerifyAccess(context.Background(), pair.AccessToken)
+			require.NoError(t, err)
+			assert.Equal(t, "alice", claims.Subject)
+			assert.Equal(t, "me items", claims.Scope)
+			assert.Equal(t, "web", claims.ClientID)
+			_, err = f.iss.VerifyRefresh(context.Background(), pair.RefreshToken)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestRefreshHandlerErrors(t *testing.T) {
+	t.Parallel()
+	const (
+		expiredChallenge = `Bearer error="invalid_token", error_description="Token expired"`
+		invalidChallenge = `Bearer error="invalid_token", error_description="Invalid token"`
+	)
+	jsonReq := func(body string) httpReq { return httpReq{contentType: "application/json", body: body} }
+	tests := []struct {
+		name      string
+		setup     func(f *httpFixture)
+		req       func(p passauth.TokenPair) httpReq
+		status    int
+		code      string
+		desc      string
+		challenge string // exact WWW-Authenticate, when set
+	}{
+		{name: "GET", req: func(p passauth.TokenPair) httpReq {
+			return httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + p.RefreshToken}}
+		}, status: 405, code: "invalid_request"},
+		{name: "header and JSON", req: func(p passauth.TokenPair) httpReq {
+			return withHeader(jsonReq(`{"refresh_token":"`+p.RefreshToken+`"}`), "Authorization", "Bearer "+p.RefreshToken)
+		}, status: 400, code: "invalid_request"},
+		{name: "header and form", req: func(p passauth.TokenPair) httpReq {
+			return withHeader(postForm("refresh_token", p.RefreshToken), "Authorization", "Bearer "+p.RefreshToken)
+		}, status: 400, code: "invalid_request"},
+		{name: "no token anywhere", req: func(passauth.TokenPair) httpReq { return httpReq{} },
+			status: 400, code: "invalid_request", desc: "missing refresh_token"},
+		{name: "empty JSON object", req: func(passauth.TokenPair) httpReq { return jsonReq(`{}`) },
+			status: 400, code: "invalid_request", desc: "missing refresh_token"},
+		{name: "null refresh_token", req: func(passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":null}`) },
+			status: 400, code: "invalid_request", desc: "missing refresh_token"},
+		{name: "malformed JSON", req: func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.RefreshToken) },
+			status: 400, code: "invalid_request"},
+		{name: "trailing garbage", req: func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.RefreshToken + `"} x`) },
+			status: 400, code: "invalid_request"},
+		{name: "two JSON values", req: func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.RefreshToken + `"}{}`) },
+			status: 400, code: "invalid_request"},
+		{name: "number refresh_token", req: func(passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":123}`) },
+			status: 400, code: "invalid_request"},
+		{name: "array body", req: func(p passauth.TokenPair) httpReq { return jsonReq(`["` + p.RefreshToken + `"]`) },
+			status: 400, code: "invalid_request"},
+		{name: "text/plain body", req: func(p passauth.TokenPair) httpReq { return httpReq{contentType: "text/plain", body: p.RefreshToken} },
+			status: 400, code: "invalid_request"},
+		{name: "body without Content-Type", req: func(p passauth.TokenPair) httpReq { return httpReq{body: `{"refresh_token":"` + p.RefreshToken + `"}`} },
+			status: 400, code: "invalid_request"},
+		{name: "expired", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+			req:    func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.RefreshToken + `"}`) },
+			status: 401, code: "invalid_token", desc: "Token expired", challenge: expiredChallenge},
+		{name: "expired, in the header", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+			req: func(p passauth.TokenPair) httpReq {
+				return httpReq{header: []string{"Authorization", "Bearer " + p.RefreshToken}}
+			},
+			status: 401, code: "invalid_token", desc: "Token expired", challenge: expiredChallenge},
+		{name: "access token", req: func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.AccessToken + `"}`) },
+			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
+		{name: "garbage", req: func(passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"a.b.c"}`) },
+			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
+		{name: "user deleted", setup: func(f *httpFixture) { f.users.remove("alice") },
+			req:    func(p passauth.TokenPair) httpReq { return postForm("refresh_token", p.RefreshToken) },
+			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
+		{name: "user disabled", setup: func(f *httpFixture) { f.users.disable("alice") },
+			req:    func(p passauth.TokenPair) httpReq { return postForm("refresh_token", p.RefreshToken) },
+			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newHTTPFixture(t)
+			pair, err := f.iss.IssuePair(context.Background(), "alice")
+			require.NoError(t, err)
+			if tc.setup != nil {
+				tc.setup(f)
+			}
+			rec := do(t, f.refresh, tc.req(pair))
+			assertError(t, rec, tc.status, tc.code, tc.desc)
+			switch {
+			case tc.status == http.StatusMethodNotAllowed:
+				assert.Equal(t, "POST", rec.Header().Get("Allow"))
+			case tc.challenge != "":
+				assert.Equal(t, tc.challenge, rec.Header().Get("WWW-Authenticate"))
+			}
+			if strings.Contains(rec.Body.String(), pair.RefreshToken) || strings.Contains(rec.Body.String(), pair.AccessToken) {
+				t.Error("error body contains a token")
+			}
+		})
+	}
+}
+
+// RefreshHandler(nil) trusts the refresh token alone; with a lookup it
+// checks the user still exists.
+func TestRefreshHandlerUserCheck(t *testing.T) {
+	t.Parallel()
+	f := newHTTPFixture(t)
+	pair := f.login(t, "username", "alice", "password", alicePassword)
+	f.users.remove("alice")
+	req := postForm("refresh_token", pair.RefreshToken)
+
+	rec := do(t, f.iss.RefreshHandler(nil), req)
+	next := requirePair(t, rec)
+	claims, err := f.iss.VerifyAccess(context.Background(), next.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", claims.Subject)
+
+	rec = do(t, f.iss.RefreshHandler(f.users.lookup(false)), req)
+	assertError(t, rec, http.StatusUnauthorized, "invalid_token", "Invalid token")
+}
+
+// Application claims added with WithClaims survive refreshing at both
+// endpoints, with the client and the scope.
+func TestRefreshCarriesExtraClaims(t *testing.T) {
+	t.Parallel()
+	type appClaims struct {
+		Tenant string   `json:"tenant"`
+		Roles  []string `json:"roles"`
+		Level  int      `json:"level"`
+	}
+	want := appClaims{Tenant: "acme", Roles: []string{"admin", "ops"}, Level: 3}
+	f := newHTTPFixture(t)
+	old, err := f.iss.IssuePair(context.Background(), "alice",
+		passauth.WithScope("me"), passauth.WithClientID("web"),
+		passauth.WithClaims(map[string]any{"tenant": want.Tenant, "roles": want.Roles, "level": want.Level}))
+	require.NoError(t, err)
+
+	endpoints := map[string]func() *httptest.ResponseRecorder{
+		"RefreshHandler": func() *httptest.ResponseRecorder {
+			return do(t, f.refresh, httpReq{contentType: "application/json", body: `{"refresh_token":"` + old.RefreshToken + `"}`})
+		},
+		"TokenHandler": func() *httptest.ResponseRecorder {
+			return do(t, f.token, postForm("grant_type", "refresh_token", "refresh_token", old.RefreshToken))
+		},
+	}
+	for name, call := range endpoints {
+		pair := requirePair(t, call())
+		for kind, verify := range map[string]func(context.Context, string) (*passauth.Claims, error){
+			"access": f.iss.VerifyAccess, "refresh": f.iss.VerifyRefresh,
+		} {
+			tok := pair.AccessToken
+			if kind == "refresh" {
+				tok = pair.RefreshToken
+			}
+			claims, err := verify(context.Background(), tok)
+			require.NoError(t, err, name+" "+kind)
+			var got appClaims
+			require.NoError(t, claims.Decode(&got))
+			assert.Equal(t, want, got, name+" "+kind)
+			assert.Equal(t, "web", claims.ClientID, name+" "+kind)
+			assert.Equal(t, "me", claims.Scope, name+" "+kind)
+		}
+	}
+}
