@@ -1,6 +1,7 @@
 package passauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -68,6 +69,33 @@ type Config struct {
 	// hashes you store. Zero means DefaultBcryptCost, the cost HashPassword
 	// uses.
 	BcryptCost int
+
+	// Store, when set, makes refresh tokens single-use: every refresh
+	// consumes the presented token and issues the next one of its session,
+	// and presenting a consumed token again revokes the whole session (RFC
+	// 9700 §4.14.2). It also makes revocation possible: Revoke,
+	// RevokeSubject and RevocationHandler. Nil means stateless refreshing: a
+	// refresh token stays valid until it expires and cannot be revoked.
+	Store Store
+
+	// SessionTTL, when set, caps a login session however often it is
+	// refreshed: no token outlives the login time ("auth_time") plus
+	// SessionTTL. It must not be shorter than RefreshTTL. Zero means no cap:
+	// each refresh extends the session by RefreshTTL.
+	SessionTTL time.Duration
+
+	// CheckRevoked makes VerifyAccess, and so Authenticate, ask the Store on
+	// every call whether the access token, its session or its subject was
+	// revoked. It costs a store lookup per request and needs Store. False
+	// means revocation takes effect on access tokens only when they expire,
+	// at most AccessTTL later.
+	CheckRevoked bool
+
+	// OnEvent, when set, is called synchronously with each security event
+	// (refresh-token reuse, revocation), so the application can log or alert
+	// on it. It must be safe for concurrent use and return quickly. Nil
+	// means events are dropped.
+	OnEvent func(ctx context.Context, e Event)
 }
 
 // ConfigFromEnv reads a Config from the environment variables of the seed
@@ -140,6 +168,10 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("passauth: Config.Leeway is outside 0 to %v", MaxLeeway)
 	case cfg.MaxBodyBytes < 0:
 		return errors.New("passauth: Config.MaxBodyBytes is negative")
+	case cfg.SessionTTL < 0 || (cfg.SessionTTL > 0 && cfg.SessionTTL < cfg.RefreshTTL):
+		return errors.New("passauth: Config.SessionTTL is negative or shorter than Config.RefreshTTL")
+	case cfg.CheckRevoked && cfg.Store == nil:
+		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
 	case cfg.BcryptCost != 0 && (cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost):
 		return fmt.Errorf("passauth: Config.BcryptCost is outside %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}

@@ -20,6 +20,11 @@ var (
 	// is well formed and correctly signed but past its expiry time.
 	ErrTokenExpired = errors.New("passauth: token expired")
 
+	// ErrTokenReused is matched, in addition to ErrTokenInvalid, when a
+	// refresh token that was already exchanged is presented again. With a
+	// Config.Store this is taken as theft: the whole session is revoked.
+	ErrTokenReused = errors.New("passauth: refresh token reused")
+
 	// ErrPasswordMismatch is returned by CheckPassword when the password does
 	// not match the hash.
 	ErrPasswordMismatch = errors.New("passauth: password does not match")
@@ -34,28 +39,31 @@ var (
 )
 
 // tokenError is a verification failure. It matches ErrTokenInvalid, and
-// ErrTokenExpired when expired is set. Its reason is a fixed phrase that is
-// safe to show to clients.
+// also when set (ErrTokenExpired or ErrTokenReused). Its reason is a fixed
+// phrase that is safe to show to clients.
 type tokenError struct {
-	reason  string
-	expired bool
+	reason string
+	also   error
 }
 
 func (e *tokenError) Error() string {
-	if e.expired {
-		return "passauth: token expired"
+	if e.also != nil {
+		return e.also.Error()
 	}
 	return "passauth: invalid token: " + e.reason
 }
 
 func (e *tokenError) Is(target error) bool {
-	return target == ErrTokenInvalid || (e.expired && target == ErrTokenExpired)
+	return target == ErrTokenInvalid || (e.also != nil && target == e.also)
 }
 
 // Verification failures. They are immutable and safe to return from any
 // goroutine.
 var (
-	errTokenExpired    = &tokenError{reason: "expired", expired: true}
+	errTokenExpired    = &tokenError{reason: "expired", also: ErrTokenExpired}
+	errTokenReused     = &tokenError{reason: "reused", also: ErrTokenReused}
+	errTokenRevoked    = &tokenError{reason: "revoked"}
+	errTokenNoSession  = &tokenError{reason: "missing sid"}
 	errTokenMalformed  = &tokenError{reason: "malformed"}
 	errTokenTooLarge   = &tokenError{reason: "too large"}
 	errTokenAlgorithm  = &tokenError{reason: "unsupported algorithm"}
@@ -76,15 +84,17 @@ var (
 // Error codes from the OAuth 2.0 registries: RFC 6749 §5.2 for the token
 // endpoint and RFC 6750 §3.1 for protected resources.
 const (
-	CodeInvalidRequest       = "invalid_request"
-	CodeInvalidClient        = "invalid_client"
-	CodeInvalidGrant         = "invalid_grant"
-	CodeUnauthorizedClient   = "unauthorized_client"
-	CodeUnsupportedGrantType = "unsupported_grant_type"
-	CodeInvalidScope         = "invalid_scope"
-	CodeInvalidToken         = "invalid_token"
-	CodeInsufficientScope    = "insufficient_scope"
-	CodeServerError          = "server_error"
+	CodeInvalidRequest         = "invalid_request"
+	CodeInvalidClient          = "invalid_client"
+	CodeInvalidGrant           = "invalid_grant"
+	CodeUnauthorizedClient     = "unauthorized_client"
+	CodeUnsupportedGrantType   = "unsupported_grant_type"
+	CodeInvalidScope           = "invalid_scope"
+	CodeInvalidToken           = "invalid_token"
+	CodeInsufficientScope      = "insufficient_scope"
+	CodeServerError            = "server_error"
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	CodeUnsupportedTokenType   = "unsupported_token_type" // RFC 7009 §2.2.1
 )
 
 // Error is an OAuth 2.0 protocol error as sent to a client: Code and

@@ -99,11 +99,10 @@ func (iss *TokenIssuer) RefreshHandler(users UserLookup) http.Handler {
 		}
 		pair, err := iss.refresh(r.Context(), users, token, "", "")
 		if err != nil {
-			var perr *Error
-			if errors.As(err, &perr) {
-				perr.writeJSON(w)
-			} else {
+			if errors.Is(err, ErrTokenInvalid) {
 				invalidTokenError(err).writeBearer(w)
+			} else {
+				grantError(err).writeJSON(w)
 			}
 			return
 		}
@@ -173,17 +172,24 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, users UserLookup, req
 		subject = req.username
 	}
 	pair, err := iss.issuePair(ctx, subject, issueOptions{scopes: granted, clientID: req.clientID})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStoreUnavailable):
+		return TokenPair{}, errUnavailable
+	case err != nil:
 		return TokenPair{}, errServer
 	}
 	return pair, nil
 }
 
-// refresh verifies a refresh token and issues the next pair, with the same
-// subject, client and application claims, and the scope granted before or
-// the narrower scope asked for. It returns a token error (matching
-// ErrTokenInvalid) when the token or its user is not valid, and an *Error for
-// anything else.
+// refresh verifies a refresh token and issues the next pair of its session,
+// with the same subject, client and application claims, and the scope
+// granted before or the narrower scope asked for. With a store, the
+// presented token is consumed: a second presentation is reuse and revokes
+// the session.
+//
+// It returns a token error (matching ErrTokenInvalid) when the token or its
+// user is not valid, an error matching ErrStoreUnavailable when the store
+// fails, and an *Error for anything else.
 func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, scope, clientID string) (TokenPair, error) {
 	claims, err := iss.VerifyRefresh(ctx, token)
 	if err != nil {
@@ -192,6 +198,14 @@ func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, sc
 	if clientID != "" && clientID != claims.ClientID {
 		// RFC 6749 §6: the token must have been issued to this client.
 		return TokenPair{}, errTokenInvalidClient
+	}
+	if iss.store != nil {
+		if claims.SessionID == "" {
+			return TokenPair{}, errTokenNoSession
+		}
+		if err := iss.checkDenied(ctx, claims); err != nil {
+			return TokenPair{}, err
+		}
 	}
 	if users != nil {
 		u, found, err := users.LookupUser(ctx, claims.Subject)
@@ -202,7 +216,10 @@ func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, sc
 			return TokenPair{}, errUserGone
 		}
 	}
-	o := issueOptions{clientID: claims.ClientID}
+	o := issueOptions{clientID: claims.ClientID, sessionID: claims.SessionID, authTime: claims.AuthTime}
+	if o.authTime.IsZero() {
+		o.authTime = claims.IssuedAt
+	}
 	o.scopes, _ = splitScope(claims.Scope)
 	requested, ok := splitScope(scope)
 	if !ok {
@@ -217,11 +234,39 @@ func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, sc
 	if o.extra, err = claims.extra(); err != nil {
 		return TokenPair{}, errServer
 	}
-	pair, err := iss.issuePair(ctx, claims.Subject, o)
-	if err != nil {
+	m, err := iss.mint(claims.Subject, o, iss.now())
+	switch {
+	case errors.Is(err, ErrTokenInvalid):
+		return TokenPair{}, err // the session has outlived Config.SessionTTL
+	case err != nil:
 		return TokenPair{}, errServer
 	}
-	return pair, nil
+	if iss.store != nil {
+		if err := iss.rotate(ctx, claims, m); err != nil {
+			return TokenPair{}, err
+		}
+	}
+	return m.pair, nil
+}
+
+// rotate replaces the session's current refresh token, that of claims, by
+// the one just minted.
+func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) error {
+	res, err := iss.store.Rotate(ctx, claims.SessionID, claims.ID, m.refreshID, m.refreshExp)
+	if err != nil {
+		return storeError("rotating a refresh token", err)
+	}
+	switch res {
+	case RotateOK:
+		return nil
+	case RotateReused:
+		// The store has revoked the family; also refuse the session's access
+		// tokens. The request fails whether or not that succeeds.
+		_ = iss.denySession(ctx, claims.SessionID)
+		iss.emit(ctx, Event{Kind: EventRefreshReuse, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
+		return errTokenReused
+	}
+	return errTokenRevoked
 }
 
 // errTokenInvalidClient is the refresh failure for a token issued to
@@ -237,6 +282,8 @@ func grantError(err error) *Error {
 		return nil
 	case errors.As(err, &perr):
 		return perr
+	case errors.Is(err, ErrStoreUnavailable):
+		return errUnavailable
 	case errors.Is(err, ErrTokenExpired):
 		return errExpiredGrant
 	}

@@ -58,7 +58,11 @@ func (iss *TokenIssuer) authenticate(next http.Handler, optional bool) http.Hand
 		}
 		claims, err := iss.VerifyAccess(r.Context(), token)
 		if err != nil {
-			invalidTokenError(err).writeBearer(w)
+			if errors.Is(err, ErrStoreUnavailable) {
+				errUnavailable.writeJSON(w)
+			} else {
+				invalidTokenError(err).writeBearer(w)
+			}
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))

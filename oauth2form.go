@@ -24,7 +24,11 @@ type tokenRequest struct {
 
 // tokenParams are the parameters the token endpoint reads. RFC 6749 §3.2
 // forbids repeating any of them; others are ignored as §3.2 requires.
-var tokenParams = [...]string{"grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"}
+var tokenParams = []string{"grant_type", "username", "password", "scope", "refresh_token", "client_id", "client_secret"}
+
+// revocationParams are the parameters of a revocation request (RFC 7009
+// §2.1), which may not be repeated either.
+var revocationParams = []string{"token", "token_type_hint", "client_id", "client_secret"}
 
 // Protocol errors of request parsing. The descriptions are fixed text.
 var (
@@ -39,6 +43,7 @@ var (
 	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
 	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
 	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
+	errNoToken7009   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing token"}
 	errNoRefresh     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
 	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
 )
@@ -54,7 +59,7 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 	if perr != nil {
 		return req, perr
 	}
-	form, perr := parseForm(body)
+	form, perr := parseForm(body, tokenParams)
 	if perr != nil {
 		return req, perr
 	}
@@ -82,13 +87,13 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 }
 
 // parseForm parses an x-www-form-urlencoded body, rejecting repeated
-// parameters (RFC 6749 §3.2). An empty value counts as absent.
-func parseForm(body []byte) (url.Values, *Error) {
+// parameters among params (RFC 6749 §3.2). An empty value counts as absent.
+func parseForm(body []byte, params []string) (url.Values, *Error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, errFormMalformed
 	}
-	for _, name := range tokenParams {
+	for _, name := range params {
 		if len(form[name]) > 1 {
 			return nil, errRepeated
 		}
@@ -122,6 +127,31 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool, perr *Error)
 	return id, secret, true, nil
 }
 
+// parseRevocationRequest reads the token of a revocation request (RFC 7009
+// §2.1). Client credentials, if any, must be well formed but are not
+// checked, as at the token endpoint.
+func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, *Error) {
+	if mediaType(r) != "application/x-www-form-urlencoded" {
+		return "", errFormType
+	}
+	body, perr := readBody(w, r, maxBody)
+	if perr != nil {
+		return "", perr
+	}
+	form, perr := parseForm(body, revocationParams)
+	if perr != nil {
+		return "", perr
+	}
+	if _, _, _, perr := basicCredentials(r); perr != nil {
+		return "", perr
+	}
+	token := form.Get("token")
+	if token == "" {
+		return "", errNoToken7009
+	}
+	return token, nil
+}
+
 // parseRefreshRequest finds the refresh token of a request to the refresh
 // endpoint: in a JSON body {"refresh_token": "…"}, in a form body, or in an
 // Authorization: Bearer header. More than one of these is an error.
@@ -147,7 +177,7 @@ func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) 
 			fromBody = *req.RefreshToken
 		}
 	case mt == "application/x-www-form-urlencoded":
-		form, perr := parseForm(body)
+		form, perr := parseForm(body, tokenParams)
 		if perr != nil {
 			return "", perr
 		}

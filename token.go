@@ -2,14 +2,12 @@ package passauth
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -43,6 +41,12 @@ type TokenIssuer struct {
 
 	maxBody   int64
 	dummyHash string
+
+	store        Store
+	sessionTTL   time.Duration
+	checkRevoked bool
+	leeway       time.Duration
+	onEvent      func(context.Context, Event)
 }
 
 // tokenKind holds what signs and verifies one kind of token.
@@ -61,9 +65,14 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 		return nil, err
 	}
 	iss := &TokenIssuer{
-		issuer:  cfg.Issuer,
-		now:     cfg.Now,
-		maxBody: cfg.MaxBodyBytes,
+		issuer:       cfg.Issuer,
+		now:          cfg.Now,
+		maxBody:      cfg.MaxBodyBytes,
+		store:        cfg.Store,
+		sessionTTL:   cfg.SessionTTL,
+		checkRevoked: cfg.CheckRevoked,
+		leeway:       cfg.Leeway,
+		onEvent:      cfg.OnEvent,
 	}
 	if iss.now == nil {
 		iss.now = time.Now
@@ -150,125 +159,23 @@ type TokenPair struct {
 	Scope string `json:"scope,omitempty"`
 }
 
-// IssueOption sets an optional part of the tokens IssuePair creates.
-type IssueOption func(*issueOptions)
-
-type issueOptions struct {
-	scopes   []string
-	clientID string
-	extra    map[string]any
-}
-
-// WithScope grants the given scopes (RFC 6749 §3.3). Each argument may itself
-// be a space-separated list; duplicates are dropped. A scope token with a
-// character outside the RFC's set makes IssuePair fail.
-func WithScope(scopes ...string) IssueOption {
-	return func(o *issueOptions) {
-		for _, s := range scopes {
-			o.scopes = append(o.scopes, strings.Split(s, " ")...)
-		}
-	}
-}
-
-// WithClientID records the OAuth 2.0 client the tokens were issued to, as the
-// "client_id" claim (RFC 9068 §2.2).
-func WithClientID(clientID string) IssueOption {
-	return func(o *issueOptions) { o.clientID = clientID }
-}
-
-// WithClaims adds application claims to both tokens; refreshing carries them
-// over. A name the package sets itself (iss, sub, aud, exp, nbf, iat, jti,
-// scope, client_id) makes IssuePair fail. Values must marshal to JSON. Read
-// them back with Claims.Decode.
-func WithClaims(claims map[string]any) IssueOption {
-	return func(o *issueOptions) {
-		if o.extra == nil {
-			o.extra = make(map[string]any, len(claims))
-		}
-		for k, v := range claims {
-			o.extra[k] = v
-		}
-	}
-}
-
-// reservedClaims are the claim names the package sets itself.
-var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id"}
-
-// IssuePair creates an access token and a refresh token for subject, the
-// user the tokens speak for (the "sub" claim). The subject must be non-empty
-// valid UTF-8.
-func (iss *TokenIssuer) IssuePair(ctx context.Context, subject string, opts ...IssueOption) (TokenPair, error) {
-	var o issueOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return iss.issuePair(ctx, subject, o)
-}
-
-func (iss *TokenIssuer) issuePair(_ context.Context, subject string, o issueOptions) (TokenPair, error) {
-	if subject == "" || !utf8.ValidString(subject) {
-		return TokenPair{}, errors.New("passauth: subject is empty or not valid UTF-8")
-	}
-	scope, ok := joinScope(o.scopes)
-	if !ok {
-		return TokenPair{}, errors.New("passauth: scope contains a character RFC 6749 §3.3 does not allow")
-	}
-	for _, name := range reservedClaims {
-		if _, ok := o.extra[name]; ok {
-			return TokenPair{}, fmt.Errorf("passauth: claim %q is set by passauth and cannot be overridden", name)
-		}
-	}
-	now := iss.now()
-	access, err := iss.sign(&iss.accessKind, subject, scope, now, o)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	refresh, err := iss.sign(&iss.refreshKind, subject, scope, now, o)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	return TokenPair{
-		AccessToken:  access,
-		TokenType:    "bearer",
-		ExpiresIn:    int64(iss.accessKind.ttl / time.Second),
-		RefreshToken: refresh,
-		Scope:        scope,
-	}, nil
-}
-
-// sign creates one token of kind k.
-func (iss *TokenIssuer) sign(k *tokenKind, subject, scope string, now time.Time, o issueOptions) (string, error) {
-	wc := wireClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    iss.issuer,
-			Subject:   subject,
-			Audience:  iss.audience,
-			ExpiresAt: jwt.NewNumericDate(now.Add(k.ttl)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        rand.Text(), // 130 random bits
-		},
-		Scope:    scope,
-		ClientID: o.clientID,
-	}
-	var claims jwt.Claims = &wc
-	if len(o.extra) > 0 {
-		claims = &extendedClaims{wireClaims: &wc, extra: o.extra}
-	}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	t.Header["typ"] = k.typ
-	s, err := t.SignedString(k.key)
-	if err != nil {
-		// Only a claim value that does not marshal to JSON gets here.
-		return "", errors.New("passauth: cannot encode token claims as JSON")
-	}
-	return s, nil
-}
-
 // VerifyAccess verifies an access token and returns its claims. Every
 // failure matches ErrTokenInvalid with errors.Is; an expired token also
 // matches ErrTokenExpired.
+//
+// With Config.CheckRevoked set, VerifyAccess also asks the Store whether the
+// token, its session or its subject has been revoked, and fails with an
+// error matching ErrStoreUnavailable (not ErrTokenInvalid) when the store
+// cannot answer.
 func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
-	return iss.verify(&iss.accessKind, token)
+	c, err := iss.verify(&iss.accessKind, token)
+	if err != nil || !iss.checkRevoked {
+		return c, err
+	}
+	if err := iss.checkDenied(ctx, c, "jti:"+c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // VerifyRefresh verifies a refresh token and returns its claims, with the
@@ -293,14 +200,20 @@ func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
 	if w.IssuedAt != nil {
 		issuedAt = w.IssuedAt.Time
 	}
+	var authTime time.Time
+	if w.AuthTime != nil {
+		authTime = w.AuthTime.Time
+	}
 	p.out = Claims{
 		Subject:   w.Subject,
 		ID:        w.ID,
 		Scope:     w.Scope,
 		ClientID:  w.ClientID,
+		SessionID: w.SessionID,
 		Issuer:    w.Issuer,
 		Audience:  w.Audience,
 		IssuedAt:  issuedAt,
+		AuthTime:  authTime,
 		ExpiresAt: w.ExpiresAt.Time,
 		payload:   payloadSegment(token),
 	}
@@ -359,12 +272,18 @@ type Claims struct {
 	Scope string
 	// ClientID is the "client_id" claim, or empty.
 	ClientID string
+	// SessionID is the "sid" claim: the login session, shared by every
+	// token descending from one login. Empty in tokens of other issuers.
+	SessionID string
 	// Issuer is the "iss" claim, or empty.
 	Issuer string
 	// Audience is the "aud" claim, or nil.
 	Audience []string
 	// IssuedAt is the "iat" claim, or the zero time when absent.
 	IssuedAt time.Time
+	// AuthTime is the "auth_time" claim: when the user logged in, or the
+	// zero time when absent.
+	AuthTime time.Time
 	// ExpiresAt is the "exp" claim.
 	ExpiresAt time.Time
 
@@ -418,8 +337,10 @@ func (c *Claims) extra() (map[string]any, error) {
 // wireClaims is the JSON form of a token's claims set.
 type wireClaims struct {
 	jwt.RegisteredClaims
-	Scope    string `json:"scope,omitempty"`
-	ClientID string `json:"client_id,omitempty"`
+	Scope     string           `json:"scope,omitempty"`
+	ClientID  string           `json:"client_id,omitempty"`
+	SessionID string           `json:"sid,omitempty"`
+	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
 // Validate is called by the jwt parser after its own checks. It enforces what

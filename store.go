@@ -1,0 +1,76 @@
+package passauth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrStoreUnavailable is matched by the errors of operations that failed
+// because the Store did: refreshing, revoking, and verifying access tokens
+// when Config.CheckRevoked is set. The handlers answer it with 503 and never
+// fall back to another store or to stateless behaviour.
+var ErrStoreUnavailable = errors.New("passauth: token store unavailable")
+
+// Store keeps the state that makes refresh tokens rotate and revocation
+// work: one record per login session (a token family: every refresh token
+// descending from one login), and a denylist of revoked keys. Set it as
+// Config.Store. Without a Store, refreshing is stateless.
+//
+// A Store never sees a token: it is given token IDs ("jti"), session IDs and
+// subjects. Every method must be safe for concurrent use, including across
+// processes when the store is shared, and Rotate must be atomic. A method
+// returns a non-nil error only when the store itself failed; passauth then
+// fails closed.
+//
+// The package storetest checks an implementation against this contract.
+type Store interface {
+	// Rotate moves the family's current refresh token from oldID to newID
+	// and keeps the family until expires. With oldID == "" it creates the
+	// family with newID as its current token.
+	//
+	// It reports RotateOK when oldID was current; RotateReused when the family
+	// exists and oldID is not its current token, in which case Rotate revokes
+	// the family before returning; and RotateRevoked when the family is
+	// revoked, expired or unknown. Of any number of concurrent calls with the
+	// same family and oldID, at most one reports RotateOK.
+	Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (RotateResult, error)
+
+	// RevokeFamily revokes the family, so that Rotate reports RotateRevoked
+	// for it from then on. Revoking an unknown family is not an error.
+	RevokeFamily(ctx context.Context, family string) error
+
+	// Deny records that key was revoked at time at; the record may be
+	// forgotten after expires. Denying a key again keeps the later time.
+	Deny(ctx context.Context, key string, at, expires time.Time) error
+
+	// Denied reports the latest time at which any of keys was denied, and
+	// whether any was.
+	Denied(ctx context.Context, keys ...string) (at time.Time, found bool, err error)
+}
+
+// RotateResult is the outcome of Store.Rotate.
+type RotateResult int
+
+const (
+	// RotateOK means the presented token was current and has been replaced.
+	RotateOK RotateResult = iota + 1
+	// RotateReused means the presented token had already been used: the
+	// family has been revoked.
+	RotateReused
+	// RotateRevoked means the family is revoked, expired or unknown.
+	RotateRevoked
+)
+
+// String returns the name of r.
+func (r RotateResult) String() string {
+	switch r {
+	case RotateOK:
+		return "ok"
+	case RotateReused:
+		return "reused"
+	case RotateRevoked:
+		return "revoked"
+	}
+	return "invalid"
+}
