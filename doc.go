@@ -45,6 +45,12 @@
 // answered with the JSON body of RFC 6749 §5.2 and, for protected resources,
 // the WWW-Authenticate challenge of RFC 6750 §3; see [Error].
 //
+// # Stores
+//
+// A [Store] is a small interface (Rotate, RevokeFamily, Deny, Denied) that
+// sees token IDs, session IDs and subjects, never tokens. Implementations
+// run the shared conformance suite in package storetest.
+//
 // # Security model
 //
 // What matters for security is fixed, not configured: the algorithm (HS256),
@@ -55,9 +61,21 @@
 // does not log. An unknown user name is rejected after the same password
 // work as a wrong password, with the same answer.
 //
-// Refreshing is stateless: a refresh token stays valid until it expires and
-// cannot be revoked. The password grant is meant for first-party clients
-// only (RFC 9700 §2.4); passauth records but does not authenticate clients.
+// Without a [Store], refreshing is stateless: a refresh token stays valid
+// until it expires and cannot be revoked. With Config.Store, every login
+// starts a session whose refresh tokens are single-use: each refresh consumes
+// the presented token atomically, and presenting a consumed token again
+// revokes the whole session (RFC 9700 §4.14.2) and raises an [Event].
+// [TokenIssuer.Revoke], [TokenIssuer.RevocationHandler] (RFC 7009) and
+// [TokenIssuer.RevokeSubject] end sessions; Config.CheckRevoked makes access
+// tokens honour revocation at once, at the cost of a store lookup per
+// request. A store failure fails closed with [ErrStoreUnavailable] (503),
+// never with a fallback. [MemoryStore] keeps the state in the process; the
+// module github.com/passauth/passauth/redisstore shares it through Redis.
+//
+// The password grant is meant for first-party clients only (RFC 9700 §2.4);
+// passauth records but does not authenticate clients.
+//
 // The server must set its own read and write timeouts (http.Server's
 // ReadHeaderTimeout, ReadTimeout and WriteTimeout), as the demo server in
 // examples/server does.
