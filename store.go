@@ -21,7 +21,8 @@ var ErrStoreUnavailable = errors.New("passauth: token store unavailable")
 // subjects. Every method must be safe for concurrent use, including across
 // processes when the store is shared, and Rotate must be atomic. A method
 // returns a non-nil error only when the store itself failed; passauth then
-// fails closed.
+// fails closed. A method may return ctx.Err() for a done context, before
+// changing anything.
 //
 // The package storetest checks an implementation against this contract.
 type Store interface {
@@ -33,7 +34,10 @@ type Store interface {
 	// exists and oldID is not its current token, in which case Rotate revokes
 	// the family before returning; and RotateRevoked when the family is
 	// revoked, expired or unknown. Of any number of concurrent calls with the
-	// same family and oldID, at most one reports RotateOK.
+	// same family and oldID, at most one reports RotateOK. Family IDs are
+	// fresh random values, so creating a family that exists cannot happen
+	// honestly: it reports RotateReused (revoking a live family) or
+	// RotateRevoked. A revoked family is kept, revoked, until it expires.
 	Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (RotateResult, error)
 
 	// RevokeFamily revokes the family, so that Rotate reports RotateRevoked
@@ -41,7 +45,8 @@ type Store interface {
 	RevokeFamily(ctx context.Context, family string) error
 
 	// Deny records that key was revoked at time at; the record may be
-	// forgotten after expires. Denying a key again keeps the later time.
+	// forgotten after expires. Denying a key again keeps the later time and
+	// the later expiry.
 	Deny(ctx context.Context, key string, at, expires time.Time) error
 
 	// Denied reports the latest time at which any of keys was denied, and
