@@ -1,0 +1,444 @@
+package passauth_test
+
+// Revocation: the RFC 7009 handler, Revoke, RevokeSubject, the access-token
+// denylist (Config.CheckRevoked), and failing closed when the Store fails or
+// does not know a token. The fixture is rotFixture, in rotation_test.go.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/passauth/passauth"
+)
+
+// assertRevocationOK checks a successful revocation answer: 200, no body,
+// not cacheable.
+func assertRevocationOK(t testing.TB, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, describe(rec))
+	assert.Empty(t, rec.Body.String())
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+}
+
+func TestRevocationHandlerRefreshTokenEndsSession(t *testing.T) {
+	t.Parallel()
+	f := newRotFixture(t, rotOptions{checkRevoked: true})
+	s1, s2 := f.login(t, "alice"), f.login(t, "alice")
+	sid := f.sessionID(t, s1.RefreshToken)
+
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", s1.RefreshToken)))
+	for _, ep := range rotEndpoints {
+		ep.refused(t, ep.call(f, t, s1.RefreshToken), "Invalid token")
+	}
+	assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, s1.AccessToken))
+	// Logging out twice is still a success.
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", s1.RefreshToken)))
+
+	// The other session of the same user is untouched.
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, s2.AccessToken))
+	requirePair(t, f.viaRefresh(t, s2.RefreshToken))
+
+	revoked := f.events.of(passauth.EventRevoke)
+	require.NotEmpty(t, revoked)
+	assert.Equal(t, passauth.Event{Kind: passauth.EventRevoke, Subject: "alice", SessionID: sid}, revoked[0])
+	assert.Empty(t, f.events.of(passauth.EventRefreshReuse), "revocation is not reuse")
+	f.events.assertNoTokens(t, s1.AccessToken, s1.RefreshToken)
+}
+
+func TestRevocationHandlerAccessTokenDeniesOnlyThatToken(t *testing.T) {
+	t.Parallel()
+	// The hint is ignored: the handler tells the token types apart itself.
+	for _, hint := range []string{"", "access_token", "refresh_token", "id_token"} {
+		t.Run("hint="+hint, func(t *testing.T) {
+			t.Parallel()
+			f := newRotFixture(t, rotOptions{checkRevoked: true})
+			s1, s2 := f.login(t, "alice"), f.login(t, "alice")
+			kv := []string{"token", s1.AccessToken}
+			if hint != "" {
+				kv = append(kv, "token_type_hint", hint)
+			}
+			assertRevocationOK(t, do(t, f.revoke, postForm(kv...)))
+			assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, s1.AccessToken))
+			assert.Equal(t, http.StatusNoContent, f.authStatus(t, s2.AccessToken))
+
+			// The session goes on: its refresh token works and the new
+			// access token is accepted.
+			next := requirePair(t, f.viaToken(t, s1.RefreshToken))
+			assert.Equal(t, http.StatusNoContent, f.authStatus(t, next.AccessToken))
+			assert.Len(t, f.events.of(passauth.EventRevoke), 1)
+		})
+	}
+}
+
+func TestRevocationHandlerRequests(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		advance time.Duration // clock moved after login, before the request
+		req     func(p passauth.TokenPair) httpReq
+		status  int
+		code    string // for an error answer
+		revoked bool   // whether the session must be gone afterwards
+	}{
+		{name: "RefreshToken", req: func(p passauth.TokenPair) httpReq { return postForm("token", p.RefreshToken) }, status: 200, revoked: true},
+		{name: "HintRefreshToken", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "token_type_hint", "refresh_token")
+		}, status: 200, revoked: true},
+		{name: "WrongHint", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "token_type_hint", "access_token")
+		}, status: 200, revoked: true},
+		{name: "UnknownHint", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "token_type_hint", "device_code")
+		}, status: 200, revoked: true},
+		{name: "BasicEmptyCredentials", req: func(p passauth.TokenPair) httpReq {
+			return withHeader(postForm("token", p.RefreshToken), "Authorization", basic("", ""))
+		}, status: 200, revoked: true},
+		{name: "BasicClientCredentials", req: func(p passauth.TokenPair) httpReq {
+			return withHeader(postForm("token", p.RefreshToken), "Authorization", basic("app", "s3cret"))
+		}, status: 200, revoked: true},
+		{name: "ContentTypeWithCharset", req: func(p passauth.TokenPair) httpReq {
+			r := postForm("token", p.RefreshToken)
+			r.contentType = form + "; charset=UTF-8"
+			return r
+		}, status: 200, revoked: true},
+		{name: "Garbage", req: func(passauth.TokenPair) httpReq { return postForm("token", "not a token") }, status: 200},
+		{name: "BadSignature", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", rotSwapSignature(p.RefreshToken, p.AccessToken))
+		}, status: 200},
+		{name: "ExpiredRefreshToken", advance: httpRefreshTTL, req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken)
+		}, status: 200},
+		{name: "MissingToken", req: func(passauth.TokenPair) httpReq { return postForm("token_type_hint", "refresh_token") }, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "EmptyToken", req: func(passauth.TokenPair) httpReq { return postForm("token", "") }, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "NoBody", req: func(passauth.TokenPair) httpReq { return httpReq{contentType: form} }, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "RepeatedToken", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "token", p.RefreshToken)
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "RepeatedHint", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "token_type_hint", "refresh_token", "token_type_hint", "refresh_token")
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "JSONBody", req: func(p passauth.TokenPair) httpReq {
+			return httpReq{contentType: "application/json", body: `{"token":"` + p.RefreshToken + `"}`}
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "NoContentType", req: func(p passauth.TokenPair) httpReq {
+			return httpReq{body: formBody("token", p.RefreshToken)}
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "TokenInQueryString", req: func(p passauth.TokenPair) httpReq {
+			r := postForm("token_type_hint", "refresh_token")
+			r.target = "/?" + formBody("token", p.RefreshToken)
+			return r
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "MalformedBasic", req: func(p passauth.TokenPair) httpReq {
+			return withHeader(postForm("token", p.RefreshToken), "Authorization", "Basic %%%")
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "BodyTooLarge", req: func(p passauth.TokenPair) httpReq {
+			return postForm("token", p.RefreshToken, "pad", strings.Repeat("x", httpMaxBody))
+		}, status: 400, code: passauth.CodeInvalidRequest},
+		{name: "GET", req: func(p passauth.TokenPair) httpReq {
+			return withMethod(postForm("token", p.RefreshToken), http.MethodGet)
+		}, status: 405, code: passauth.CodeInvalidRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRotFixture(t, rotOptions{checkRevoked: true})
+			p := f.login(t, "alice")
+			f.clock.Advance(tc.advance)
+			rec := do(t, f.revoke, tc.req(p))
+			if tc.status == http.StatusOK {
+				assertRevocationOK(t, rec)
+			} else {
+				assertError(t, rec, tc.status, tc.code, "")
+			}
+			if tc.status == http.StatusMethodNotAllowed {
+				assert.Equal(t, http.MethodPost, rec.Header().Get("Allow"))
+			}
+			wantEvents := 0
+			if tc.revoked {
+				wantEvents = 1
+			}
+			assert.Len(t, f.events.of(passauth.EventRevoke), wantEvents)
+			if tc.advance > 0 {
+				return // the tokens have expired anyway
+			}
+			if tc.revoked {
+				assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, p.AccessToken))
+				rotEndpoints[0].refused(t, f.viaToken(t, p.RefreshToken), "Invalid token")
+			} else {
+				assert.Equal(t, http.StatusNoContent, f.authStatus(t, p.AccessToken))
+				requirePair(t, f.viaToken(t, p.RefreshToken))
+			}
+		})
+	}
+}
+
+// rotSwapSignature returns token with the signature of other: well formed,
+// but not correctly signed.
+func rotSwapSignature(token, other string) string {
+	return token[:strings.LastIndexByte(token, '.')] + other[strings.LastIndexByte(other, '.'):]
+}
+
+func TestRevocationWithoutCheckRevokedAccessTokenAcceptedUntilExpiry(t *testing.T) {
+	t.Parallel()
+	f := newRotFixture(t, rotOptions{checkRevoked: false})
+	s1, s2 := f.login(t, "alice"), f.login(t, "alice")
+
+	// Revoking an access token succeeds, but nothing checks the denylist.
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", s1.AccessToken)))
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, s1.AccessToken))
+
+	// Revoking a session stops its refresh token at once, its access token
+	// only when it expires.
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", s2.RefreshToken)))
+	rotEndpoints[1].refused(t, f.viaRefresh(t, s2.RefreshToken), "Invalid token")
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, s2.AccessToken))
+
+	f.clock.Advance(httpAccessTTL)
+	for _, access := range []string{s1.AccessToken, s2.AccessToken} {
+		rec := do(t, f.protected, httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + access}})
+		assertError(t, rec, http.StatusUnauthorized, passauth.CodeInvalidToken, "Token expired")
+	}
+}
+
+func TestRevokeSubjectEndsEverySession(t *testing.T) {
+	t.Parallel()
+	f := newRotFixture(t, rotOptions{checkRevoked: true})
+	ctx := context.Background()
+	a1, a2, b := f.login(t, "alice"), f.login(t, "alice"), f.login(t, "bob")
+	f.clock.Advance(10 * time.Minute)
+	a2 = requirePair(t, f.viaToken(t, a2.RefreshToken)) // refreshed before, still revoked
+
+	require.NoError(t, f.iss.RevokeSubject(ctx, "alice"))
+	for _, p := range []passauth.TokenPair{a1, a2} {
+		for _, ep := range rotEndpoints {
+			ep.refused(t, ep.call(f, t, p.RefreshToken), "Invalid token")
+		}
+		assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, p.AccessToken))
+		_, err := f.iss.VerifyAccess(ctx, p.AccessToken)
+		require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+		assert.NotErrorIs(t, err, passauth.ErrStoreUnavailable)
+	}
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, b.AccessToken))
+	requirePair(t, f.viaRefresh(t, b.RefreshToken))
+
+	got := f.events.of(passauth.EventRevokeSubject)
+	require.Len(t, got, 1)
+	assert.Equal(t, passauth.Event{Kind: passauth.EventRevokeSubject, Subject: "alice"}, got[0])
+
+	// As documented, tokens have one-second precision: a login within the
+	// same second as RevokeSubject is refused too; one a second later works.
+	same := f.login(t, "alice")
+	assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, same.AccessToken))
+	f.clock.Advance(time.Second)
+	fresh := f.login(t, "alice")
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, fresh.AccessToken))
+	fresh = requirePair(t, f.viaRefresh(t, fresh.RefreshToken))
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, fresh.AccessToken))
+}
+
+// errRotStore is what the failing store says; assertNoLeak (through do)
+// checks that no answer repeats it.
+var errRotStore = errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
+
+// rotFlakyStore is a MemoryStore that can be taken down, when every method
+// fails, and told to refuse the creation of families.
+type rotFlakyStore struct {
+	inner  *passauth.MemoryStore
+	down   atomic.Bool
+	create passauth.RotateResult // when set, Rotate with oldID == "" answers it
+}
+
+func (s *rotFlakyStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
+	if s.down.Load() {
+		return 0, errRotStore
+	}
+	if oldID == "" && s.create != 0 {
+		return s.create, nil
+	}
+	return s.inner.Rotate(ctx, family, oldID, newID, expires)
+}
+
+func (s *rotFlakyStore) RevokeFamily(ctx context.Context, family string) error {
+	if s.down.Load() {
+		return errRotStore
+	}
+	return s.inner.RevokeFamily(ctx, family)
+}
+
+func (s *rotFlakyStore) Deny(ctx context.Context, key string, at, expires time.Time) error {
+	if s.down.Load() {
+		return errRotStore
+	}
+	return s.inner.Deny(ctx, key, at, expires)
+}
+
+func (s *rotFlakyStore) Denied(ctx context.Context, keys ...string) (time.Time, bool, error) {
+	if s.down.Load() {
+		return time.Time{}, false, errRotStore
+	}
+	return s.inner.Denied(ctx, keys...)
+}
+
+func TestRevocationStoreDownFailsClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		call func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder
+	}{
+		{"Login", func(f *rotFixture, t testing.TB, _ passauth.TokenPair) *httptest.ResponseRecorder {
+			return do(t, f.token, postForm("username", "alice", "password", alicePassword))
+		}},
+		{"RefreshAtTokenHandler", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+			return f.viaToken(t, p.RefreshToken)
+		}},
+		{"RefreshAtRefreshHandler", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+			return f.viaRefresh(t, p.RefreshToken)
+		}},
+		{"RevokeRefreshToken", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+			return do(t, f.revoke, postForm("token", p.RefreshToken))
+		}},
+		{"RevokeAccessToken", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+			return do(t, f.revoke, postForm("token", p.AccessToken))
+		}},
+		{"AuthenticateWithCheckRevoked", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+			return do(t, f.protected, httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + p.AccessToken}})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
+			f := newRotFixture(t, rotOptions{store: store, checkRevoked: true})
+			p := f.login(t, "alice")
+
+			store.down.Store(true)
+			assertError(t, tc.call(f, t, p), http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+
+			// Nothing happened while the store was down: the session is
+			// neither consumed nor revoked.
+			store.down.Store(false)
+			assert.Equal(t, http.StatusNoContent, f.authStatus(t, p.AccessToken))
+			requirePair(t, f.viaRefresh(t, p.RefreshToken))
+			assert.Empty(t, f.events.of(passauth.EventRevoke))
+		})
+	}
+}
+
+func TestRevocationStoreDownErrors(t *testing.T) {
+	t.Parallel()
+	store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
+	f := newRotFixture(t, rotOptions{store: store, checkRevoked: true})
+	p := f.login(t, "alice")
+	ctx := context.Background()
+	store.down.Store(true)
+
+	_, err := f.iss.VerifyAccess(ctx, p.AccessToken)
+	require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+	assert.NotErrorIs(t, err, passauth.ErrTokenInvalid, "a store failure is not a bad token")
+	assert.ErrorIs(t, err, errRotStore, "the store's error stays in the chain for logs")
+
+	for name, err := range map[string]error{
+		"Revoke(refresh)": f.iss.Revoke(ctx, p.RefreshToken),
+		"Revoke(access)":  f.iss.Revoke(ctx, p.AccessToken),
+		"RevokeSubject":   f.iss.RevokeSubject(ctx, "alice"),
+	} {
+		assert.ErrorIs(t, err, passauth.ErrStoreUnavailable, name)
+		assert.NotErrorIs(t, err, passauth.ErrTokenInvalid, name)
+	}
+	_, err = f.iss.IssuePair(ctx, "alice")
+	assert.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+
+	// A token that is not valid needs no store: still the RFC 7009 answer.
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", "not a token")))
+	assert.Empty(t, f.events.of(passauth.EventRevoke))
+	assert.Empty(t, f.events.of(passauth.EventRevokeSubject))
+}
+
+func TestRevocationStoreDownWithoutCheckRevokedAccessStillWorks(t *testing.T) {
+	t.Parallel()
+	store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
+	f := newRotFixture(t, rotOptions{store: store})
+	p := f.login(t, "alice")
+	store.down.Store(true)
+
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, p.AccessToken))
+	c, err := f.iss.VerifyAccess(context.Background(), p.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", c.Subject)
+	// Refreshing still fails closed.
+	assertError(t, f.viaToken(t, p.RefreshToken), http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+}
+
+func TestRevocationStoreRefusesNewSession(t *testing.T) {
+	t.Parallel()
+	for _, res := range []passauth.RotateResult{passauth.RotateRevoked, passauth.RotateReused} {
+		t.Run(res.String(), func(t *testing.T) {
+			t.Parallel()
+			store := &rotFlakyStore{inner: passauth.NewMemoryStore(), create: res}
+			f := newRotFixture(t, rotOptions{store: store})
+			rec := do(t, f.token, postForm("username", "alice", "password", alicePassword))
+			assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+			_, err := f.iss.IssuePair(context.Background(), "alice")
+			assert.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+		})
+	}
+}
+
+func TestRevocationStatelessTokensRefusedByStore(t *testing.T) {
+	t.Parallel()
+	stateless := newRotFixture(t, rotOptions{stateless: true})
+	f := newRotFixtureWithClock(t, rotOptions{checkRevoked: true}, stateless.clock)
+	p := stateless.login(t, "alice")
+
+	// A refresh token without "sid", signed with the right secret and type,
+	// as an issuer before sessions existed made them.
+	now := f.clock.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "jti": "no-session", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	tok.Header["typ"] = passauth.RefreshTokenType
+	noSID, err := tok.SignedString(httpRefreshSecret)
+	require.NoError(t, err)
+	c, err := f.iss.VerifyRefresh(context.Background(), noSID)
+	require.NoError(t, err, "the hand-made token is otherwise valid")
+	require.Empty(t, c.SessionID)
+
+	for name, refresh := range map[string]string{"StatelessIssuer": p.RefreshToken, "NoSessionID": noSID} {
+		for _, ep := range rotEndpoints {
+			t.Run(name+"/"+ep.name, func(t *testing.T) {
+				ep.refused(t, ep.call(f, t, refresh), "Invalid token")
+			})
+		}
+	}
+	// There is nothing to revoke, which RFC 7009 answers with 200.
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", noSID)))
+}
+
+func TestRevocationMemoryStoreRestartRefusesRefreshTokensButNotAccessTokens(t *testing.T) {
+	t.Parallel()
+	before := newRotFixture(t, rotOptions{checkRevoked: true})
+	p := before.login(t, "alice")
+	assertRevocationOK(t, do(t, before.revoke, postForm("token", p.AccessToken)))
+
+	// The same secrets with a new, empty store: every family is unknown, so
+	// refreshing fails closed and the user logs in again. The denylist is
+	// gone too, so the revoked access token is accepted again until it
+	// expires, as the MemoryStore documentation says.
+	after := newRotFixtureWithClock(t, rotOptions{checkRevoked: true}, before.clock)
+	for _, ep := range rotEndpoints {
+		ep.refused(t, ep.call(after, t, p.RefreshToken), "Invalid token")
+	}
+	assert.Equal(t, http.StatusNoContent, after.authStatus(t, p.AccessToken))
+	assert.Empty(t, after.events.of(passauth.EventRefreshReuse))
+	requirePair(t, after.viaRefresh(t, after.login(t, "alice").RefreshToken))
+}
