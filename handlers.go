@@ -34,7 +34,8 @@ import (
 // same answer, after the same work, whether or not the user exists) and for
 // a bad or expired refresh token; 400 unsupported_grant_type and
 // invalid_scope; 405 for methods other than POST; 500 server_error when
-// users fails. Every answer carries Cache-Control: no-store.
+// users fails; 503 temporarily_unavailable when Config.Store fails. Every
+// answer carries Cache-Control: no-store.
 //
 // TokenHandler panics if users is nil.
 func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
@@ -82,7 +83,8 @@ func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
 // A bad, expired or access token is 401 with
 // WWW-Authenticate: Bearer error="invalid_token" and the description
 // "Token expired" or "Invalid token"; a malformed request is 400
-// invalid_request.
+// invalid_request; a failure of Config.Store is 503 temporarily_unavailable.
+// With a store, a refresh token is single-use: see Refresh.
 //
 // When users is not nil, the user named by the token's subject is looked up
 // and a refresh for a user that is gone or disabled fails as an invalid
@@ -179,6 +181,19 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, users UserLookup, req
 		return TokenPair{}, errServer
 	}
 	return pair, nil
+}
+
+// Refresh exchanges a refresh token for the next pair of its session, as
+// RefreshHandler does but without a user lookup: the subject, client,
+// scope and application claims carry over. With Config.Store the presented
+// token is consumed; presenting it again fails with an error matching
+// ErrTokenReused (and ErrTokenInvalid) and revokes the session.
+//
+// It fails with an error matching ErrTokenInvalid (and ErrTokenExpired for
+// an expired token or session) when the token is not valid, and one matching
+// ErrStoreUnavailable when the store fails.
+func (iss *TokenIssuer) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
+	return iss.refresh(ctx, nil, refreshToken, "", "")
 }
 
 // refresh verifies a refresh token and issues the next pair of its session,

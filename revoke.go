@@ -112,7 +112,7 @@ var errNoStore = errors.New("passauth: revocation needs Config.Store")
 // storeError wraps a store failure so that it matches ErrStoreUnavailable;
 // the store's own error stays in the chain for the application's logs.
 func storeError(doing string, err error) error {
-	return fmt.Errorf("passauth: %s: %w", doing, errors.Join(ErrStoreUnavailable, err))
+	return fmt.Errorf("passauth: %s: %w: %w", doing, ErrStoreUnavailable, err)
 }
 
 // RevocationHandler returns a token revocation endpoint (RFC 7009): a POST
