@@ -5,9 +5,17 @@
 #
 #   ./scripts/test.sh              # everything
 #   FUZZTIME=30s ./scripts/test.sh # fuzz longer (default 10s a target; 0 skips)
+#
+# The Redis tests need a server: unless PASSAUTH_REDIS_ADDR names one, the
+# script runs itself under scripts/with-redis.sh, which installs redis-server
+# from Debian's packages when it is missing and starts a throwaway one on a
+# free loopback port.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+if [ -z "${PASSAUTH_REDIS_ADDR:-}" ]; then
+	exec ./scripts/with-redis.sh ./scripts/test.sh "$@"
+fi
 export PATH="/usr/local/go/bin:$PATH"
 export PATH="$(go env GOPATH)/bin:$PATH"
 FUZZTIME="${FUZZTIME:-10s}"
