@@ -91,6 +91,9 @@ func (s *MemoryStore) Rotate(ctx context.Context, family, oldID, newID string, e
 		// Create the family.
 	case !ok || f.revoked:
 		return RotateRevoked, nil
+	case newID == f.current:
+		// A repeat of the call that made newID current: its answer was lost.
+		return RotateOK, nil
 	case oldID == "" || oldID != f.current:
 		f.revoked = true
 		s.families[family] = f

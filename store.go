@@ -38,6 +38,11 @@ type Store interface {
 	// fresh random values, so creating a family that exists cannot happen
 	// honestly: it reports RotateReused (revoking a live family) or
 	// RotateRevoked. A revoked family is kept, revoked, until it expires.
+	//
+	// Rotate is idempotent: repeating a call that succeeded (newID is now
+	// current) reports RotateOK again, so a client that retries after a lost
+	// answer (go-redis retries commands by default) does not look like
+	// reuse. New IDs are random, so nobody else can present newID.
 	Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (RotateResult, error)
 
 	// RevokeFamily revokes the family, so that Rotate reports RotateRevoked

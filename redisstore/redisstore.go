@@ -126,7 +126,9 @@ const (
 // rotateScript implements Rotate on the family hash KEYS[1], with ARGV the
 // old ID, the new ID and the expiry in Unix milliseconds. Creating a family
 // that already exists is reuse, as in passauth.MemoryStore: "" is never a
-// family's current token.
+// family's current token. A repeat of a rotation that succeeded (the new ID
+// is already current) succeeds again, so a client retry after a lost answer
+// is not mistaken for reuse.
 var rotateScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'cur', 'rev')
 if f[2] == '1' then
@@ -136,6 +138,8 @@ if not f[1] then
 	if ARGV[1] ~= '' then
 		return 3
 	end
+elseif f[1] == ARGV[2] then
+	return 1
 elseif ARGV[1] == '' or f[1] ~= ARGV[1] then
 	redis.call('HSET', KEYS[1], 'rev', '1')
 	return 2

@@ -220,29 +220,6 @@ func TestPrefix(t *testing.T) {
 	assert.False(t, found, "key denied through another prefix")
 }
 
-// TestRotateCreateExisting checks that creating a family that exists is
-// reuse, as in passauth.MemoryStore: "" is never a family's current token.
-func TestRotateCreateExisting(t *testing.T) {
-	t.Parallel()
-	c := newClient(t)
-	s := redisstore.New(c, redisstore.WithPrefix(newPrefix(t, c)))
-	ctx, fam, id, later := t.Context(), rand.Text(), rand.Text(), time.Now().Add(time.Hour)
-	steps := []struct {
-		oldID string
-		want  passauth.RotateResult
-	}{
-		{"", passauth.RotateOK},
-		{"", passauth.RotateReused},
-		{id, passauth.RotateRevoked},
-		{"", passauth.RotateRevoked},
-	}
-	for i, st := range steps {
-		res, err := s.Rotate(ctx, fam, st.oldID, id, later)
-		require.NoError(t, err)
-		require.Equal(t, st.want, res, "step %d", i)
-	}
-}
-
 // TestDenyTimes checks that Deny keeps the later time to the nanosecond,
 // including times whose decimal forms differ in length or sign, which the
 // script compares as strings.

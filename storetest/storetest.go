@@ -38,6 +38,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) passauth.Store) {
 	}{
 		{"Rotate", testRotate},
 		{"Chain", testChain},
+		{"Retry", testRetry},
+		{"CreateExisting", testCreateExisting},
 		{"UnknownFamily", testUnknownFamily},
 		{"RevokeFamily", testRevokeFamily},
 		{"Expiry", testExpiry},
@@ -66,6 +68,28 @@ func testRotate(t *testing.T, s passauth.Store) {
 	rotate(t, s, "current token", fam, a, b, later(), ok)
 	rotate(t, s, "consumed token", fam, a, newName("id"), later(), reused)
 	rotate(t, s, "current token after reuse", fam, b, newName("id"), later(), revoked)
+}
+
+// testRetry repeats calls that succeeded, as a client does whose answer was
+// lost: they succeed again and are not taken for reuse.
+func testRetry(t *testing.T, s passauth.Store) {
+	fam, a, b, c := newName("family"), newName("id"), newName("id"), newName("id")
+	rotate(t, s, "create", fam, "", a, later(), ok)
+	rotate(t, s, "create again", fam, "", a, later(), ok)
+	rotate(t, s, "rotation", fam, a, b, later(), ok)
+	rotate(t, s, "the same rotation again", fam, a, b, later(), ok)
+	rotate(t, s, "next rotation", fam, b, c, later(), ok)
+	rotate(t, s, "a stale retry is reuse", fam, a, b, later(), reused)
+	rotate(t, s, "family revoked", fam, c, newName("id"), later(), revoked)
+}
+
+// testCreateExisting creates a family that exists with another ID: reuse,
+// which revokes it.
+func testCreateExisting(t *testing.T, s passauth.Store) {
+	fam, a := newName("family"), newName("id")
+	rotate(t, s, "create", fam, "", a, later(), ok)
+	rotate(t, s, "create over it", fam, "", newName("id"), later(), reused)
+	rotate(t, s, "family revoked", fam, a, newName("id"), later(), revoked)
 }
 
 func testChain(t *testing.T, s passauth.Store) {
