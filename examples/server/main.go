@@ -1,19 +1,40 @@
 // Command server is the passauth demo: the seed application's password
-// login, refresh and Bearer-protected endpoint on a plain http.ServeMux.
+// login, refresh and Bearer-protected endpoint on a plain http.ServeMux, with
+// refresh-token rotation, reuse detection and revocation.
 //
 //	go run ./examples/server
 //
 // It reads the environment of passauth.ConfigFromEnv and fills in what is
 // missing: random secrets (with a warning, since tokens then do not survive a
 // restart) and lifetimes of 15 minutes for access tokens and 24 hours for
-// refresh tokens. ADDR sets the listening address (default 127.0.0.1:8000);
-// DEMO_USERNAME and DEMO_PASSWORD set the one user (default johndoe and
-// secret).
+// refresh tokens. Other variables:
+//
+//   - ADDR: the listening address (default 127.0.0.1:8000);
+//   - DEMO_USERNAME and DEMO_PASSWORD: the one user (default johndoe and
+//     secret);
+//   - REDIS_URL: keep sessions and revocations in Redis, for example
+//     redis://127.0.0.1:6379/0 or redis://:password@host:6379/0. Client
+//     options go in the query, as redis.ParseURL reads them; unless set
+//     there, dial_timeout is 2s, read_timeout and write_timeout 1s, and
+//     failed commands are not retried. Unset, sessions and revocations are
+//     kept in memory and lost on restart. With REDIS_URL set, the server
+//     refuses to start if Redis is unreachable, and while Redis is down it
+//     answers 503 to logins, refreshes, revocations and authenticated
+//     requests: it never falls back to memory. Two servers sharing one Redis
+//     and the same secrets share their sessions: a refresh token rotated on
+//     one is reuse on the other, and a revocation on one holds on the other.
+//
+// Refresh tokens are single-use: each refresh returns the next one, and
+// presenting a used one again revokes the whole login session. Access
+// tokens are checked against the revocation list on every request. Security
+// events (refresh-token reuse, revocation) are logged, without tokens.
 //
 // Routes:
 //
 //	POST /api/auth/login    the token endpoint (password and refresh_token grants)
 //	POST /api/auth/refresh  a new pair for a refresh token (JSON, form or Bearer)
+//	POST /api/auth/revoke   revoke a token (RFC 7009, form token=…); logging
+//	                        out is this call with the refresh token
 //	GET  /api/users/me      {"username": <sub>}, with a Bearer access token
 package main
 
@@ -27,12 +48,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/redisstore"
 )
 
 // Defaults for the variables the environment leaves unset.
@@ -74,11 +100,20 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
+	store, closeStore, err := openStore(ctx, logger, os.Getenv("REDIS_URL"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeStore(); err != nil {
+			logger.Warn("closing the token store", "err", err)
+		}
+	}()
 	hash, err := passauth.HashPassword(getenvOr("DEMO_PASSWORD", defaultPassword))
 	if err != nil {
 		return fmt.Errorf("hashing DEMO_PASSWORD: %w", err)
 	}
-	handler, err := newHandler(cfg, getenvOr("DEMO_USERNAME", defaultUsername), hash)
+	handler, err := newHandler(demoConfig(cfg, store, logger), getenvOr("DEMO_USERNAME", defaultUsername), hash)
 	if err != nil {
 		return err
 	}
@@ -156,6 +191,105 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 	return passauth.ConfigFromEnv()
 }
 
+// openStore returns the demo's token store and a function that releases it:
+// a passauth.MemoryStore when redisURL is empty, otherwise a Redis store for
+// the URL, made with opts, after checking that the server answers. It never
+// falls back to memory when Redis is unreachable, and its errors never
+// repeat the URL, which may hold a password.
+func openStore(ctx context.Context, logger *slog.Logger, redisURL string, opts ...redisstore.Option) (passauth.Store, func() error, error) {
+	if redisURL == "" {
+		logger.Info("token store", "kind", "memory")
+		return passauth.NewMemoryStore(), func() error { return nil }, nil
+	}
+	ropts, err := redisOptions(redisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := redis.NewClient(ropts)
+	pingCtx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("REDIS_URL: Redis at %s does not answer: %w", ropts.Addr, err)
+	}
+	logger.Info("token store", "kind", "redis", "addr", ropts.Addr, "db", ropts.DB)
+	return redisstore.New(client, opts...), client.Close, nil
+}
+
+// Redis client limits. They bound how long a refresh, a revocation or an
+// authenticated request (which checks the revocation list) waits on a
+// stalled Redis, and how long the server takes to give up at startup.
+const (
+	redisDialTimeout  = 2 * time.Second
+	redisReadTimeout  = time.Second
+	redisWriteTimeout = time.Second
+	redisPingTimeout  = 5 * time.Second
+)
+
+// redisOptions parses REDIS_URL's value and sets the client limits the URL
+// leaves unset. The error names REDIS_URL and never repeats the URL: only
+// the cause, and not even that when the URL has a user-info part, since a
+// URL parse error may quote it.
+func redisOptions(redisURL string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		const msg = "REDIS_URL is not a Redis URL such as redis://127.0.0.1:6379/0"
+		var uerr *url.Error
+		switch {
+		case strings.Contains(redisURL, "@"):
+			return nil, errors.New(msg)
+		case errors.As(err, &uerr):
+			return nil, fmt.Errorf("%s: %v", msg, uerr.Err)
+		}
+		return nil, fmt.Errorf("%s: %v", msg, err)
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = redisDialTimeout
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = redisReadTimeout
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = redisWriteTimeout
+	}
+	if opts.MaxRetries == 0 {
+		// No retries: a rotation whose answer timed out may have happened,
+		// and running it again would look like refresh-token reuse and end
+		// the session. The client gets a 503 and can retry itself.
+		opts.MaxRetries = -1
+	}
+	// Let a request's deadline, if it has one, cut a Redis call short.
+	opts.ContextTimeoutEnabled = true
+	return opts, nil
+}
+
+// demoConfig completes cfg for the demo: sessions and revocations in store,
+// access tokens checked against the revocation list on every request, and
+// security events logged.
+func demoConfig(cfg passauth.Config, store passauth.Store, logger *slog.Logger) passauth.Config {
+	cfg.Store = store
+	cfg.CheckRevoked = true
+	cfg.OnEvent = logEvent(logger)
+	return cfg
+}
+
+// logEvent returns a Config.OnEvent hook that logs each security event:
+// refresh-token reuse, a sign of a stolen token, as a warning, the rest as
+// information. An Event never holds a token.
+func logEvent(logger *slog.Logger) func(context.Context, passauth.Event) {
+	return func(ctx context.Context, e passauth.Event) {
+		level := slog.LevelInfo
+		if e.Kind == passauth.EventRefreshReuse {
+			level = slog.LevelWarn
+		}
+		logger.LogAttrs(ctx, level, "security event",
+			slog.String("kind", string(e.Kind)),
+			slog.String("subject", e.Subject),
+			slog.String("session", e.SessionID),
+			slog.String("client", e.ClientID))
+	}
+}
+
 // randomSecret returns 32 random bytes, base64url-encoded so that they fit in
 // an environment variable.
 func randomSecret() string {
@@ -174,7 +308,9 @@ func getenvOr(name, def string) string {
 }
 
 // newHandler returns the demo's routes for one user, username, whose password
-// has the bcrypt hash passwordHash.
+// has the bcrypt hash passwordHash. The token routes are registered without a
+// method so that passauth answers other methods with 405 and an Allow header;
+// revocation needs cfg.Store.
 func newHandler(cfg passauth.Config, username, passwordHash string) (http.Handler, error) {
 	iss, err := passauth.NewTokenIssuer(cfg)
 	if err != nil {
@@ -194,6 +330,7 @@ func newHandler(cfg passauth.Config, username, passwordHash string) (http.Handle
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/login", iss.TokenHandler(users))
 	mux.Handle("/api/auth/refresh", iss.RefreshHandler(users))
+	mux.Handle("/api/auth/revoke", iss.RevocationHandler())
 	mux.Handle("GET /api/users/me", iss.Authenticate(http.HandlerFunc(me)))
 	return mux, nil
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,23 +18,44 @@ import (
 	"github.com/passauth/passauth"
 )
 
-// newTestServer serves the demo's handler for johndoe / secret, with a
-// cheap bcrypt cost so the tests run fast.
-func newTestServer(t *testing.T) *httptest.Server {
+// Test secrets, long enough for passauth. Every test server uses them, so
+// that two servers accept each other's tokens.
+const (
+	testAccessSecret  = "demo-test-access-secret-0123456789abcdef"
+	testRefreshSecret = "demo-test-refresh-secret-0123456789abcdef"
+)
+
+// newTestHandler returns the demo's handler for johndoe / secret as run
+// configures it, on store, logging to logger, with a cheap bcrypt cost so
+// the tests run fast.
+func newTestHandler(t *testing.T, store passauth.Store, logger *slog.Logger) http.Handler {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
 	require.NoError(t, err)
-	h, err := newHandler(passauth.Config{
-		AccessSecret:  []byte("demo-test-access-secret-0123456789abcdef"),
-		RefreshSecret: []byte("demo-test-refresh-secret-0123456789abcdef"),
+	cfg := passauth.Config{
+		AccessSecret:  []byte(testAccessSecret),
+		RefreshSecret: []byte(testRefreshSecret),
 		AccessTTL:     15 * time.Minute,
 		RefreshTTL:    24 * time.Hour,
 		BcryptCost:    bcrypt.MinCost,
-	}, "johndoe", string(hash))
+	}
+	h, err := newHandler(demoConfig(cfg, store, logger), "johndoe", string(hash))
 	require.NoError(t, err)
+	return h
+}
+
+// serve serves h until the test ends.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// newTestServer serves the demo's handler on a fresh memory store.
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	return serve(t, newTestHandler(t, passauth.NewMemoryStore(), slog.New(slog.DiscardHandler)))
 }
 
 // result is a response's status, headers and JSON body.
@@ -88,6 +105,39 @@ func getMe(t *testing.T, srv *httptest.Server, accessToken string) result {
 	return do(t, req)
 }
 
+// tokens returns the access and refresh tokens of a successful token
+// response.
+func tokens(t *testing.T, res result) (access, refresh string) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.status)
+	access, _ = res.body["access_token"].(string)
+	refresh, _ = res.body["refresh_token"].(string)
+	require.NotEmpty(t, access)
+	require.NotEmpty(t, refresh)
+	return access, refresh
+}
+
+// loginOK logs johndoe in and returns his tokens.
+func loginOK(t *testing.T, srv *httptest.Server) (access, refresh string) {
+	t.Helper()
+	return tokens(t, login(t, srv, "johndoe", "secret"))
+}
+
+// refresh exchanges a refresh token at /api/auth/refresh.
+func refresh(t *testing.T, srv *httptest.Server, refreshToken string) result {
+	t.Helper()
+	body, err := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	require.NoError(t, err)
+	return do(t, newRequest(t, http.MethodPost, srv.URL+"/api/auth/refresh", "application/json", string(body)))
+}
+
+// revoke revokes a token at /api/auth/revoke.
+func revoke(t *testing.T, srv *httptest.Server, token string) result {
+	t.Helper()
+	form := url.Values{"token": {token}}.Encode()
+	return do(t, newRequest(t, http.MethodPost, srv.URL+"/api/auth/revoke", "application/x-www-form-urlencoded", form))
+}
+
 func TestLoginMeRefresh(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)
@@ -96,23 +146,18 @@ func TestLoginMeRefresh(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "bearer", res.body["token_type"])
 	assert.Equal(t, "me items", res.body["scope"])
-	access, _ := res.body["access_token"].(string)
-	refresh, _ := res.body["refresh_token"].(string)
-	require.NotEmpty(t, access)
-	require.NotEmpty(t, refresh)
+	access, refreshToken := tokens(t, res)
 
 	me := getMe(t, srv, access)
 	require.Equal(t, http.StatusOK, me.status)
 	assert.Equal(t, map[string]any{"username": "johndoe"}, me.body)
 	assert.Equal(t, "no-store", me.header.Get("Cache-Control"))
 
-	body, err := json.Marshal(map[string]string{"refresh_token": refresh})
-	require.NoError(t, err)
-	res = do(t, newRequest(t, http.MethodPost, srv.URL+"/api/auth/refresh", "application/json", string(body)))
+	res = refresh(t, srv, refreshToken)
 	require.Equal(t, http.StatusOK, res.status)
-	newAccess, _ := res.body["access_token"].(string)
-	require.NotEmpty(t, newAccess)
+	newAccess, newRefresh := tokens(t, res)
 	assert.NotEqual(t, access, newAccess)
+	assert.NotEqual(t, refreshToken, newRefresh, "refreshing rotates the refresh token")
 	assert.Equal(t, "me items", res.body["scope"])
 
 	me = getMe(t, srv, newAccess)
@@ -130,6 +175,7 @@ func TestErrors(t *testing.T) {
 		status    int
 		code      string // the JSON "error", "" for none
 		challenge string // the WWW-Authenticate header, "" for none
+		allow     string // the Allow header, "" for none
 	}{
 		{
 			name:      "me without token",
@@ -168,6 +214,37 @@ func TestErrors(t *testing.T) {
 			challenge: `Bearer error="invalid_token", error_description="Invalid token"`,
 		},
 		{
+			name:   "revoke an invalid token",
+			send:   func(t *testing.T) result { return revoke(t, srv, "not.a.token") },
+			status: http.StatusOK, // RFC 7009 §2.2
+		},
+		{
+			name: "revoke without a token",
+			send: func(t *testing.T) result {
+				return do(t, newRequest(t, http.MethodPost, srv.URL+"/api/auth/revoke", "application/x-www-form-urlencoded", ""))
+			},
+			status: http.StatusBadRequest,
+			code:   "invalid_request",
+		},
+		{
+			name: "revoke with GET",
+			send: func(t *testing.T) result {
+				return do(t, newRequest(t, http.MethodGet, srv.URL+"/api/auth/revoke", "", ""))
+			},
+			status: http.StatusMethodNotAllowed,
+			code:   "invalid_request",
+			allow:  http.MethodPost,
+		},
+		{
+			name: "login with GET",
+			send: func(t *testing.T) result {
+				return do(t, newRequest(t, http.MethodGet, srv.URL+"/api/auth/login", "", ""))
+			},
+			status: http.StatusMethodNotAllowed,
+			code:   "invalid_request",
+			allow:  http.MethodPost,
+		},
+		{
 			name: "me with POST",
 			send: func(t *testing.T) result {
 				return do(t, newRequest(t, http.MethodPost, srv.URL+"/api/users/me", "", ""))
@@ -188,6 +265,9 @@ func TestErrors(t *testing.T) {
 			res := tt.send(t)
 			assert.Equal(t, tt.status, res.status)
 			assert.Equal(t, tt.challenge, res.header.Get("WWW-Authenticate"))
+			if tt.allow != "" {
+				assert.Equal(t, tt.allow, res.header.Get("Allow"))
+			}
 			if tt.code != "" {
 				assert.Equal(t, tt.code, res.body["error"])
 			}
@@ -205,196 +285,4 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	}, "johndoe", "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AccessSecret")
-}
-
-// envNames are the variables loadConfig and run read.
-var envNames = []string{
-	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET",
-	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
-	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
-	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD",
-}
-
-// setEnv clears every variable the demo reads, then sets env. t.Setenv
-// restores the old values, including those loadConfig sets, when t ends;
-// tests that call it cannot run in parallel.
-func setEnv(t *testing.T, env map[string]string) {
-	t.Helper()
-	for _, name := range envNames {
-		t.Setenv(name, env[name])
-	}
-}
-
-// Secrets that are long enough for passauth.
-const (
-	envAccessSecret  = "env-access-secret-0123456789abcdefghij"
-	envRefreshSecret = "env-refresh-secret-0123456789abcdefghij"
-)
-
-func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name          string
-		env           map[string]string
-		access        string // the expected AccessSecret, "" for a generated one
-		refresh       string // the expected RefreshSecret, "" for a generated one
-		accessTTL     time.Duration
-		refreshTTL    time.Duration
-		warn          bool
-		wantErrNaming string // a variable the error must name, "" for no error
-	}{
-		{
-			name:       "nothing set",
-			env:        nil,
-			accessTTL:  15 * time.Minute,
-			refreshTTL: 24 * time.Hour,
-			warn:       true,
-		},
-		{
-			name: "seed variables",
-			env: map[string]string{
-				"ACCESS_TOKEN_SECRET":          envAccessSecret,
-				"REFRESH_TOKEN_SECRET":         envRefreshSecret,
-				"ACCESS_TOKEN_EXPIRE_MINUTES":  "1",
-				"REFRESH_TOKEN_EXPIRE_MINUTES": "10",
-			},
-			access:     envAccessSecret,
-			refresh:    envRefreshSecret,
-			accessTTL:  time.Minute,
-			refreshTTL: 10 * time.Minute,
-		},
-		{
-			name: "durations win over minutes",
-			env: map[string]string{
-				"ACCESS_TOKEN_SECRET":          envAccessSecret,
-				"REFRESH_TOKEN_SECRET":         envRefreshSecret,
-				"ACCESS_TOKEN_TTL":             "90s",
-				"ACCESS_TOKEN_EXPIRE_MINUTES":  "1",
-				"REFRESH_TOKEN_TTL":            "168h",
-				"REFRESH_TOKEN_EXPIRE_MINUTES": "10",
-			},
-			access:     envAccessSecret,
-			refresh:    envRefreshSecret,
-			accessTTL:  90 * time.Second,
-			refreshTTL: 168 * time.Hour,
-		},
-		{
-			name: "one secret and one lifetime set",
-			env: map[string]string{
-				"REFRESH_TOKEN_SECRET":        envRefreshSecret,
-				"ACCESS_TOKEN_EXPIRE_MINUTES": "5",
-			},
-			refresh:    envRefreshSecret,
-			accessTTL:  5 * time.Minute,
-			refreshTTL: 24 * time.Hour,
-			warn:       true,
-		},
-		{
-			name:          "malformed duration",
-			env:           map[string]string{"ACCESS_TOKEN_TTL": "soon"},
-			wantErrNaming: "ACCESS_TOKEN_TTL",
-		},
-		{
-			name:          "malformed minutes",
-			env:           map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "ten"},
-			wantErrNaming: "REFRESH_TOKEN_EXPIRE_MINUTES",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			setEnv(t, tt.env)
-			var logs bytes.Buffer
-			cfg, err := loadConfig(slog.New(slog.NewTextHandler(&logs, nil)))
-			if tt.wantErrNaming != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErrNaming)
-				assert.NotContains(t, err.Error(), tt.env[tt.wantErrNaming])
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.accessTTL, cfg.AccessTTL)
-			assert.Equal(t, tt.refreshTTL, cfg.RefreshTTL)
-			checkSecret(t, tt.access, cfg.AccessSecret)
-			checkSecret(t, tt.refresh, cfg.RefreshSecret)
-			assert.NotEqual(t, cfg.AccessSecret, cfg.RefreshSecret)
-			assert.Equal(t, tt.warn, strings.Contains(logs.String(), "level=WARN"))
-			assert.NotContains(t, logs.String(), string(cfg.AccessSecret))
-			assert.NotContains(t, logs.String(), string(cfg.RefreshSecret))
-
-			_, err = passauth.NewTokenIssuer(cfg)
-			assert.NoError(t, err)
-		})
-	}
-}
-
-// checkSecret checks got is want, or a generated secret of 32 random bytes
-// when want is empty.
-func checkSecret(t *testing.T, want string, got []byte) {
-	t.Helper()
-	if want != "" {
-		assert.Equal(t, want, string(got))
-		return
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(string(got))
-	require.NoError(t, err)
-	assert.Len(t, raw, 32)
-}
-
-func TestRandomSecret(t *testing.T) {
-	t.Parallel()
-	a, b := randomSecret(), randomSecret()
-	assert.NotEqual(t, a, b)
-	assert.GreaterOrEqual(t, len(a), passauth.MinSecretLen)
-	raw, err := base64.RawURLEncoding.DecodeString(a)
-	require.NoError(t, err)
-	assert.Len(t, raw, 32)
-}
-
-func TestRunFailsOnBadEnv(t *testing.T) {
-	setEnv(t, map[string]string{"ACCESS_TOKEN_TTL": "soon"})
-	err := run(context.Background(), slog.New(slog.DiscardHandler), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ACCESS_TOKEN_TTL")
-}
-
-// TestRunShutsDown runs the real server on a free port, makes a request and
-// checks that cancelling the context stops it cleanly. run hashes the demo
-// password at cost 12, the only such hash of the suite.
-func TestRunShutsDown(t *testing.T) {
-	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	var logs bytes.Buffer
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), func(addr string) { addrc <- addr })
-	}()
-
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("run did not start listening")
-	}
-
-	resp, err := http.Get("http://" + addr + "/api/users/me")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.Equal(t, "Bearer", resp.Header.Get("WWW-Authenticate"))
-
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(time.Minute):
-		t.Fatal("run did not return after its context was cancelled")
-	}
-	assert.Contains(t, logs.String(), "listening")
-	assert.Contains(t, logs.String(), "shutting down")
-	assert.NotContains(t, logs.String(), os.Getenv("ACCESS_TOKEN_SECRET"))
-	assert.NotContains(t, logs.String(), os.Getenv("REFRESH_TOKEN_SECRET"))
 }

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/passauth/passauth"
+)
+
+// envNames are the variables loadConfig and run read.
+var envNames = []string{
+	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET",
+	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
+	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
+	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL",
+}
+
+// setEnv clears every variable the demo reads, then sets env. t.Setenv
+// restores the old values, including those loadConfig sets, when t ends;
+// tests that call it cannot run in parallel.
+func setEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, name := range envNames {
+		t.Setenv(name, env[name])
+	}
+}
+
+// Secrets that are long enough for passauth.
+const (
+	envAccessSecret  = "env-access-secret-0123456789abcdefghij"
+	envRefreshSecret = "env-refresh-secret-0123456789abcdefghij"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name          string
+		env           map[string]string
+		access        string // the expected AccessSecret, "" for a generated one
+		refresh       string // the expected RefreshSecret, "" for a generated one
+		accessTTL     time.Duration
+		refreshTTL    time.Duration
+		warn          bool
+		wantErrNaming string // a variable the error must name, "" for no error
+	}{
+		{
+			name:       "nothing set",
+			env:        nil,
+			accessTTL:  15 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+			warn:       true,
+		},
+		{
+			name: "seed variables",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":          envAccessSecret,
+				"REFRESH_TOKEN_SECRET":         envRefreshSecret,
+				"ACCESS_TOKEN_EXPIRE_MINUTES":  "1",
+				"REFRESH_TOKEN_EXPIRE_MINUTES": "10",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  time.Minute,
+			refreshTTL: 10 * time.Minute,
+		},
+		{
+			name: "durations win over minutes",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":          envAccessSecret,
+				"REFRESH_TOKEN_SECRET":         envRefreshSecret,
+				"ACCESS_TOKEN_TTL":             "90s",
+				"ACCESS_TOKEN_EXPIRE_MINUTES":  "1",
+				"REFRESH_TOKEN_TTL":            "168h",
+				"REFRESH_TOKEN_EXPIRE_MINUTES": "10",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  90 * time.Second,
+			refreshTTL: 168 * time.Hour,
+		},
+		{
+			name: "one secret and one lifetime set",
+			env: map[string]string{
+				"REFRESH_TOKEN_SECRET":        envRefreshSecret,
+				"ACCESS_TOKEN_EXPIRE_MINUTES": "5",
+			},
+			refresh:    envRefreshSecret,
+			accessTTL:  5 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+			warn:       true,
+		},
+		{
+			name:          "malformed duration",
+			env:           map[string]string{"ACCESS_TOKEN_TTL": "soon"},
+			wantErrNaming: "ACCESS_TOKEN_TTL",
+		},
+		{
+			name:          "malformed minutes",
+			env:           map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "ten"},
+			wantErrNaming: "REFRESH_TOKEN_EXPIRE_MINUTES",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			var logs bytes.Buffer
+			cfg, err := loadConfig(slog.New(slog.NewTextHandler(&logs, nil)))
+			if tt.wantErrNaming != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErrNaming)
+				assert.NotContains(t, err.Error(), tt.env[tt.wantErrNaming])
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.accessTTL, cfg.AccessTTL)
+			assert.Equal(t, tt.refreshTTL, cfg.RefreshTTL)
+			checkSecret(t, tt.access, cfg.AccessSecret)
+			checkSecret(t, tt.refresh, cfg.RefreshSecret)
+			assert.NotEqual(t, cfg.AccessSecret, cfg.RefreshSecret)
+			assert.Equal(t, tt.warn, strings.Contains(logs.String(), "level=WARN"))
+			assert.NotContains(t, logs.String(), string(cfg.AccessSecret))
+			assert.NotContains(t, logs.String(), string(cfg.RefreshSecret))
+
+			_, err = passauth.NewTokenIssuer(cfg)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+// checkSecret checks got is want, or a generated secret of 32 random bytes
+// when want is empty.
+func checkSecret(t *testing.T, want string, got []byte) {
+	t.Helper()
+	if want != "" {
+		assert.Equal(t, want, string(got))
+		return
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(string(got))
+	require.NoError(t, err)
+	assert.Len(t, raw, 32)
+}
+
+func TestRandomSecret(t *testing.T) {
+	t.Parallel()
+	a, b := randomSecret(), randomSecret()
+	assert.NotEqual(t, a, b)
+	assert.GreaterOrEqual(t, len(a), passauth.MinSecretLen)
+	raw, err := base64.RawURLEncoding.DecodeString(a)
+	require.NoError(t, err)
+	assert.Len(t, raw, 32)
+}
+
+func TestRunFailsOnBadEnv(t *testing.T) {
+	setEnv(t, map[string]string{"ACCESS_TOKEN_TTL": "soon"})
+	err := run(context.Background(), slog.New(slog.DiscardHandler), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ACCESS_TOKEN_TTL")
+}
+
+// TestRunShutsDown runs the real server on a free port, makes a request and
+// checks that cancelling the context stops it cleanly. run hashes the demo
+// password at cost 12, the only such hash of the suite.
+func TestRunShutsDown(t *testing.T) {
+	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var logs bytes.Buffer
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), func(addr string) { addrc <- addr })
+	}()
+
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("run did not start listening")
+	}
+
+	resp, err := http.Get("http://" + addr + "/api/users/me")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, "Bearer", resp.Header.Get("WWW-Authenticate"))
+
+	// Revocation answers 200, not 400 unsupported_token_type: run gave
+	// passauth a store.
+	resp, err = http.PostForm("http://"+addr+"/api/auth/revoke", url.Values{"token": {"not.a.token"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("run did not return after its context was cancelled")
+	}
+	assert.Contains(t, logs.String(), "listening")
+	assert.Contains(t, logs.String(), "kind=memory")
+	assert.Contains(t, logs.String(), "shutting down")
+	assert.NotContains(t, logs.String(), os.Getenv("ACCESS_TOKEN_SECRET"))
+	assert.NotContains(t, logs.String(), os.Getenv("REFRESH_TOKEN_SECRET"))
+}
