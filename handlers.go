@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // TokenHandler returns the token endpoint (RFC 6749 §3.2) of the resource
@@ -117,6 +118,7 @@ var (
 	errMethod       = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
 	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
 	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
+	errUsernameUTF8 = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
 	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
 	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
 	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
@@ -147,6 +149,9 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, users UserLookup, req
 		return TokenPair{}, errNoUsername
 	case req.password == "":
 		return TokenPair{}, errNoPassword
+	case !utf8.ValidString(req.username):
+		// It could never become a token's subject.
+		return TokenPair{}, errUsernameUTF8
 	}
 	requested, ok := splitScope(req.scope)
 	if !ok {

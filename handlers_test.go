@@ -91,6 +91,7 @@ func TestTokenHandlerErrors(t *testing.T) {
 		{"empty username", postForm("username", "", "password", alicePassword), 400, "invalid_request", "missing username"},
 		{"missing password", postForm("username", "alice"), 400, "invalid_request", "missing password"},
 		{"empty password", postForm("username", "alice", "password", ""), 400, "invalid_request", "missing password"},
+		{"username not UTF-8", postForm("username", "alice\xff", "password", alicePassword), 400, "invalid_request", "username is not valid UTF-8"},
 		{"empty form", httpReq{contentType: form}, 400, "invalid_request", "missing username"},
 		{"unknown grant_type", postForm("grant_type", "client_credentials", "username", "alice", "password", alicePassword), 400, "unsupported_grant_type", ""},
 		{"grant_type in another case", postForm("grant_type", "Password", "username", "alice", "password", alicePassword), 400, "unsupported_grant_type", ""},
