@@ -150,9 +150,10 @@ func FuzzCheckPassword(f *testing.F) {
 			}
 			return
 		}
-		// x/crypto ignores trailing bytes and accepts any "$2?$" prefix;
+		// x/crypto ignores trailing bytes, the "$" after the cost and any
+		// "$N?$" prefix;
 		// CheckPassword insists on the 60-byte $2a$/$2b$/$2y$ form.
-		strict := len(hash) == 60 && (strings.HasPrefix(hash, "$2a$") ||
+		strict := len(hash) == 60 && hash[6] == '$' && (strings.HasPrefix(hash, "$2a$") ||
 			strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$"))
 		switch {
 		case !strict:
