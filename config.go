@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
@@ -17,6 +16,10 @@ const MinSecretLen = 32
 
 // MaxLeeway is the largest clock leeway NewTokenIssuer accepts.
 const MaxLeeway = 5 * time.Minute
+
+// DefaultHashWait is how long a login waits for a hashing slot when
+// Config.HashWait is zero.
+const DefaultHashWait = 2 * time.Second
 
 // DefaultMaxBodyBytes is the request body limit of the handlers when
 // Config.MaxBodyBytes is zero.
@@ -63,12 +66,38 @@ type Config struct {
 	// is rejected with 400 invalid_request. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
-	// BcryptCost is the cost of the dummy hash the token handler checks the
-	// password against when the user is unknown, so that an unknown name
-	// takes as long to reject as a wrong password. Set it to the cost of the
-	// hashes you store. Zero means DefaultBcryptCost, the cost HashPassword
-	// uses.
-	BcryptCost int
+	// PasswordHasher is the password storage policy: the token handler
+	// checks passwords with it, replaces stored hashes it finds weaker (see
+	// PasswordUpdater), and checks against a hash of its own making when the
+	// user is unknown, so that an unknown name costs what a wrong password
+	// costs. Nil means Argon2id{}, OWASP's recommended parameters.
+	PasswordHasher PasswordHasher
+
+	// MaxConcurrentHashes caps the password checks and hashes running at
+	// once, so that a flood of logins cannot take every CPU and the memory
+	// each Argon2id run needs. Zero means half of GOMAXPROCS (at least one)
+	// and at most as many as fit in 256 MiB at the policy's memory cost.
+	MaxConcurrentHashes int
+
+	// HashWait is how long a login waits for a free hashing slot before it
+	// is answered 503 temporarily_unavailable with Retry-After. Zero means
+	// DefaultHashWait.
+	HashWait time.Duration
+
+	// UserLimiter throttles failed logins per user name, before any password
+	// is checked. Nil means a MemoryLimiter allowing five failures in a row,
+	// then one a minute.
+	UserLimiter Limiter
+
+	// AddrLimiter throttles failed logins per client address (see
+	// ClientAddr). Nil means a MemoryLimiter allowing twenty failures in a
+	// row, then ten a minute.
+	AddrLimiter Limiter
+
+	// ClientAddr returns the address AddrLimiter keys on. Nil means the host
+	// of http.Request.RemoteAddr. Behind a proxy, derive it from a header
+	// only that proxy can set; X-Forwarded-For is never trusted by default.
+	ClientAddr func(r *http.Request) string
 
 	// Store, when set, makes refresh tokens single-use: every refresh
 	// consumes the presented token and issues the next one of its session,
@@ -172,8 +201,10 @@ func (cfg *Config) validate() error {
 		return errors.New("passauth: Config.SessionTTL is negative or shorter than Config.RefreshTTL")
 	case cfg.CheckRevoked && cfg.Store == nil:
 		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
-	case cfg.BcryptCost != 0 && (cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost):
-		return fmt.Errorf("passauth: Config.BcryptCost is outside %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
+	case cfg.MaxConcurrentHashes < 0:
+		return errors.New("passauth: Config.MaxConcurrentHashes is negative")
+	case cfg.HashWait < 0:
+		return errors.New("passauth: Config.HashWait is negative")
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/passauth/passauth"
 )
@@ -37,9 +36,8 @@ func TestNewTokenIssuerRejects(t *testing.T) {
 		{"negative Leeway", func(c *passauth.Config) { c.Leeway = -time.Second }, "Leeway"},
 		{"Leeway above MaxLeeway", func(c *passauth.Config) { c.Leeway = passauth.MaxLeeway + time.Nanosecond }, "Leeway"},
 		{"negative MaxBodyBytes", func(c *passauth.Config) { c.MaxBodyBytes = -1 }, "MaxBodyBytes"},
-		{"BcryptCost below MinCost", func(c *passauth.Config) { c.BcryptCost = bcrypt.MinCost - 1 }, "BcryptCost"},
-		{"negative BcryptCost", func(c *passauth.Config) { c.BcryptCost = -1 }, "BcryptCost"},
-		{"BcryptCost above MaxCost", func(c *passauth.Config) { c.BcryptCost = bcrypt.MaxCost + 1 }, "BcryptCost"},
+		{"negative MaxConcurrentHashes", func(c *passauth.Config) { c.MaxConcurrentHashes = -1 }, "MaxConcurrentHashes"},
+		{"negative HashWait", func(c *passauth.Config) { c.HashWait = -time.Second }, "HashWait"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +77,7 @@ func TestNewTokenIssuerAccepts(t *testing.T) {
 		{"Leeway MaxLeeway", func(c *passauth.Config) { c.Leeway = passauth.MaxLeeway }},
 		{"Issuer and Audience", tokWithIssAud},
 		{"MaxBodyBytes set", func(c *passauth.Config) { c.MaxBodyBytes = 1 }},
-		{"zero BcryptCost and nil Now", func(c *passauth.Config) { c.BcryptCost = 0; c.Now = nil }},
+		{"nil PasswordHasher and nil Now", func(c *passauth.Config) { c.PasswordHasher = nil; c.Now = nil }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -95,6 +96,7 @@ const (
 	CodeServerError            = "server_error"
 	CodeTemporarilyUnavailable = "temporarily_unavailable"
 	CodeUnsupportedTokenType   = "unsupported_token_type" // RFC 7009 §2.2.1
+	CodeSlowDown               = "slow_down"              // RFC 8628 §3.5, registered for the token endpoint
 )
 
 // Error is an OAuth 2.0 protocol error as sent to a client: Code and
@@ -109,6 +111,8 @@ type Error struct {
 	Code        string `json:"error,omitempty"`
 	Description string `json:"error_description,omitempty"`
 	Status      int    `json:"-"`
+
+	retryAfter int // seconds, sent as Retry-After when positive
 }
 
 // Error implements the error interface.
@@ -155,6 +159,9 @@ func (e *Error) writeJSON(w http.ResponseWriter) {
 		body = []byte(`{"error":"server_error"}`)
 	}
 	setTokenHeaders(w.Header())
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
 }

@@ -24,11 +24,11 @@ const exampleHash = "$2a$04$C0j5BkV1hDV3nXYFhhl/xOJEybaH0PepPjqdB4VfSC0aw7ftACFR
 // them from the environment (ConfigFromEnv) or a secret store.
 func exampleConfig() passauth.Config {
 	return passauth.Config{
-		AccessSecret:  []byte("example-access-secret-0123456789abcdef"),
-		RefreshSecret: []byte("example-refresh-secret-0123456789abcdef"),
-		AccessTTL:     15 * time.Minute,
-		RefreshTTL:    7 * 24 * time.Hour,
-		BcryptCost:    4, // the cost of exampleHash
+		AccessSecret:   []byte("example-access-secret-0123456789abcdef"),
+		RefreshSecret:  []byte("example-refresh-secret-0123456789abcdef"),
+		AccessTTL:      15 * time.Minute,
+		RefreshTTL:     7 * 24 * time.Hour,
+		PasswordHasher: passauth.Bcrypt{Cost: 4}, // the cost of exampleHash
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 )
 
 // TokenHandler returns the token endpoint (RFC 6749 §3.2) of the resource
@@ -55,7 +54,7 @@ func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
 		var pair TokenPair
 		switch req.grantType {
 		case "", "password":
-			pair, perr = iss.passwordGrant(r.Context(), users, req)
+			pair, perr = iss.passwordGrant(r.Context(), r, users, req)
 		case "refresh_token":
 			if req.refreshToken == "" {
 				perr = errNoRefresh
@@ -117,10 +116,6 @@ func (iss *TokenIssuer) RefreshHandler(users UserLookup) http.Handler {
 var (
 	errMethod       = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
 	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
-	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
-	errUsernameUTF8 = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
-	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
-	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
 	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
 	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
 	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
@@ -140,52 +135,6 @@ func allowPost(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Allow", http.MethodPost)
 	errMethod.writeJSON(w)
 	return false
-}
-
-// passwordGrant checks a username and password and issues a pair.
-func (iss *TokenIssuer) passwordGrant(ctx context.Context, users UserLookup, req tokenRequest) (TokenPair, *Error) {
-	switch {
-	case req.username == "":
-		return TokenPair{}, errNoUsername
-	case req.password == "":
-		return TokenPair{}, errNoPassword
-	case !utf8.ValidString(req.username):
-		// It could never become a token's subject.
-		return TokenPair{}, errUsernameUTF8
-	}
-	requested, ok := splitScope(req.scope)
-	if !ok {
-		return TokenPair{}, errScopeSyntax
-	}
-	u, found, err := users.LookupUser(ctx, req.username)
-	if err != nil {
-		return TokenPair{}, errServer
-	}
-	if !found {
-		// Spend the time a real check takes, so that the answer does not
-		// tell which user names exist.
-		iss.checkDummy(req.password)
-		return TokenPair{}, errBadLogin
-	}
-	if CheckPassword(u.PasswordHash, req.password) != nil || u.Disabled {
-		return TokenPair{}, errBadLogin
-	}
-	granted := grantScope(requested, u.Scopes)
-	if len(requested) > 0 && len(granted) == 0 {
-		return TokenPair{}, errScopeDenied
-	}
-	subject := u.Username
-	if subject == "" {
-		subject = req.username
-	}
-	pair, err := iss.issuePair(ctx, subject, issueOptions{scopes: granted, clientID: req.clientID})
-	switch {
-	case errors.Is(err, ErrStoreUnavailable):
-		return TokenPair{}, errUnavailable
-	case err != nil:
-		return TokenPair{}, errServer
-	}
-	return pair, nil
 }
 
 // Refresh exchanges a refresh token for the next pair of its session, as

@@ -143,13 +143,13 @@ func newHTTPFixture(t testing.TB) *httpFixture {
 	t.Helper()
 	clock := &httpClock{now: httpEpoch}
 	iss, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:  httpAccessSecret,
-		RefreshSecret: httpRefreshSecret,
-		AccessTTL:     httpAccessTTL,
-		RefreshTTL:    httpRefreshTTL,
-		BcryptCost:    bcrypt.MinCost,
-		MaxBodyBytes:  httpMaxBody,
-		Now:           clock.Now,
+		AccessSecret:   httpAccessSecret,
+		RefreshSecret:  httpRefreshSecret,
+		AccessTTL:      httpAccessTTL,
+		RefreshTTL:     httpRefreshTTL,
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
+		MaxBodyBytes:   httpMaxBody,
+		Now:            clock.Now,
 	})
 	require.NoError(t, err)
 	users := newHTTPUsers(t)

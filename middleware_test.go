@@ -46,12 +46,12 @@ func newMiddlewareTokens(t testing.TB, f *httpFixture) middlewareTokens {
 
 	// Signed with another access secret.
 	other, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:  []byte("another access secret, at least 32 bytes"),
-		RefreshSecret: httpRefreshSecret,
-		AccessTTL:     httpAccessTTL,
-		RefreshTTL:    httpRefreshTTL,
-		BcryptCost:    4,
-		Now:           f.clock.Now,
+		AccessSecret:   []byte("another access secret, at least 32 bytes"),
+		RefreshSecret:  httpRefreshSecret,
+		AccessTTL:      httpAccessTTL,
+		RefreshTTL:     httpRefreshTTL,
+		PasswordHasher: passauth.Bcrypt{Cost: 4},
+		Now:            f.clock.Now,
 	})
 	require.NoError(t, err)
 	foreign, err := other.IssuePair(ctx, "alice")

@@ -60,17 +60,17 @@ func newRotFixtureWithClock(t testing.TB, o rotOptions, clock *httpClock) *rotFi
 	}
 	events := &rotEvents{}
 	iss, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:  httpAccessSecret,
-		RefreshSecret: httpRefreshSecret,
-		AccessTTL:     httpAccessTTL,
-		RefreshTTL:    httpRefreshTTL,
-		BcryptCost:    bcrypt.MinCost,
-		MaxBodyBytes:  httpMaxBody,
-		Now:           clock.Now,
-		Store:         store,
-		SessionTTL:    o.sessionTTL,
-		CheckRevoked:  o.checkRevoked,
-		OnEvent:       events.add,
+		AccessSecret:   httpAccessSecret,
+		RefreshSecret:  httpRefreshSecret,
+		AccessTTL:      httpAccessTTL,
+		RefreshTTL:     httpRefreshTTL,
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
+		MaxBodyBytes:   httpMaxBody,
+		Now:            clock.Now,
+		Store:          store,
+		SessionTTL:     o.sessionTTL,
+		CheckRevoked:   o.checkRevoked,
+		OnEvent:        events.add,
 	})
 	require.NoError(t, err)
 	users := newHTTPUsers(t).lookup(false)
@@ -438,12 +438,12 @@ func TestRotationConfigValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := passauth.Config{
-				AccessSecret:  httpAccessSecret,
-				RefreshSecret: httpRefreshSecret,
-				AccessTTL:     httpAccessTTL,
-				RefreshTTL:    httpRefreshTTL,
-				BcryptCost:    bcrypt.MinCost,
-				Store:         passauth.NewMemoryStore(),
+				AccessSecret:   httpAccessSecret,
+				RefreshSecret:  httpRefreshSecret,
+				AccessTTL:      httpAccessTTL,
+				RefreshTTL:     httpRefreshTTL,
+				PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
+				Store:          passauth.NewMemoryStore(),
 			}
 			tc.edit(&cfg)
 			iss, err := passauth.NewTokenIssuer(cfg)

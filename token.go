@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -39,8 +40,15 @@ type TokenIssuer struct {
 	audience jwt.ClaimStrings
 	now      func() time.Time
 
-	maxBody   int64
-	dummyHash string
+	maxBody int64
+
+	hasher      PasswordHasher
+	dummyHash   func() string
+	hashSlots   chan struct{}
+	hashWait    time.Duration
+	userLimiter Limiter
+	addrLimiter Limiter
+	clientAddr  func(*http.Request) string
 
 	store        Store
 	sessionTTL   time.Duration
@@ -83,11 +91,7 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 	if cfg.Audience != "" {
 		iss.audience = jwt.ClaimStrings{cfg.Audience}
 	}
-	dummy, err := dummyHash(cfg.BcryptCost)
-	if err != nil {
-		return nil, err
-	}
-	iss.dummyHash = dummy
+	iss.setPasswordPolicy(cfg)
 
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),

@@ -38,12 +38,12 @@ func tokClock(t time.Time) func() time.Time {
 // tokNow. Each call returns fresh secret slices.
 func tokConfig() passauth.Config {
 	return passauth.Config{
-		AccessSecret:  append([]byte(nil), tokAccessSecret...),
-		RefreshSecret: append([]byte(nil), tokRefreshSecret...),
-		AccessTTL:     tokAccessTTL,
-		RefreshTTL:    tokRefreshTTL,
-		Now:           tokClock(tokNow),
-		BcryptCost:    bcrypt.MinCost,
+		AccessSecret:   append([]byte(nil), tokAccessSecret...),
+		RefreshSecret:  append([]byte(nil), tokRefreshSecret...),
+		AccessTTL:      tokAccessTTL,
+		RefreshTTL:     tokRefreshTTL,
+		Now:            tokClock(tokNow),
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
 	}
 }
 

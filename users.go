@@ -42,3 +42,14 @@ type UserLookupFunc func(ctx context.Context, username string) (User, bool, erro
 func (f UserLookupFunc) LookupUser(ctx context.Context, username string) (User, bool, error) {
 	return f(ctx, username)
 }
+
+// PasswordUpdater is implemented by a UserLookup that can store a new
+// password hash. After a successful login whose stored hash is weaker than
+// Config.PasswordHasher's policy (a bcrypt hash, say, when the policy is
+// Argon2id), the token handler hashes the password again and calls
+// UpdatePasswordHash with the user's Username, so that a user base moves to
+// the current policy without a password reset. The login succeeds whatever
+// UpdatePasswordHash returns.
+type PasswordUpdater interface {
+	UpdatePasswordHash(ctx context.Context, username, newHash string) error
+}

@@ -67,12 +67,12 @@ func newServer(t *testing.T) *server {
 	require.NoError(t, err)
 	s := &server{clock: &clock{now: time.Now()}}
 	s.iss, err = passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:  []byte("interop-access-secret-0123456789abcdef"),
-		RefreshSecret: []byte("interop-refresh-secret-0123456789abcdef"),
-		AccessTTL:     accessTTL,
-		RefreshTTL:    refreshTTL,
-		Now:           s.clock.Now,
-		BcryptCost:    bcrypt.MinCost,
+		AccessSecret:   []byte("interop-access-secret-0123456789abcdef"),
+		RefreshSecret:  []byte("interop-refresh-secret-0123456789abcdef"),
+		AccessTTL:      accessTTL,
+		RefreshTTL:     refreshTTL,
+		Now:            s.clock.Now,
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
 	})
 	require.NoError(t, err)
 	users := passauth.UserLookupFunc(func(_ context.Context, name string) (passauth.User, bool, error) {

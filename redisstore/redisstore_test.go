@@ -83,11 +83,11 @@ func TestStore(t *testing.T) {
 // Store and the other fields it needs.
 func testConfig() passauth.Config {
 	return passauth.Config{
-		AccessSecret:  []byte("redisstore-test-access-secret-0123456789"),
-		RefreshSecret: []byte("redisstore-test-refresh-secret-0123456789"),
-		AccessTTL:     15 * time.Minute,
-		RefreshTTL:    24 * time.Hour,
-		BcryptCost:    bcrypt.MinCost,
+		AccessSecret:   []byte("redisstore-test-access-secret-0123456789"),
+		RefreshSecret:  []byte("redisstore-test-refresh-secret-0123456789"),
+		AccessTTL:      15 * time.Minute,
+		RefreshTTL:     24 * time.Hour,
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
 	}
 }
 

@@ -33,11 +33,11 @@ func newTestHandler(t *testing.T, store passauth.Store, logger *slog.Logger) htt
 	hash, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
 	require.NoError(t, err)
 	cfg := passauth.Config{
-		AccessSecret:  []byte(testAccessSecret),
-		RefreshSecret: []byte(testRefreshSecret),
-		AccessTTL:     15 * time.Minute,
-		RefreshTTL:    24 * time.Hour,
-		BcryptCost:    bcrypt.MinCost,
+		AccessSecret:   []byte(testAccessSecret),
+		RefreshSecret:  []byte(testRefreshSecret),
+		AccessTTL:      15 * time.Minute,
+		RefreshTTL:     24 * time.Hour,
+		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
 	}
 	h, err := newHandler(demoConfig(cfg, store, logger), "johndoe", string(hash))
 	require.NoError(t, err)
