@@ -25,11 +25,21 @@
 //
 // # Passwords
 //
-// [HashPassword] and [CheckPassword] use bcrypt (cost 12) from
-// golang.org/x/crypto. CheckPassword verifies $2a$, $2b$ and $2y$ hashes
-// written by other systems, such as Python's bcrypt and passlib or PHP.
-// Passwords over 72 bytes are rejected with [ErrPasswordTooLong] rather than
-// silently truncated.
+// [HashPassword] writes Argon2id hashes (RFC 9106) in the PHC string format
+// with OWASP's parameters (19 MiB, 2 passes, 1 lane). [CheckPassword] reads
+// those, argon2id hashes written by Python's argon2-cffi, passlib and pwdlib,
+// and bcrypt hashes in the $2a$, $2b$ and $2y$ variants, comparing in
+// constant time; a malformed hash never matches. Config.PasswordHasher sets
+// the policy ([Argon2id], [Bcrypt] or the application's own
+// [PasswordHasher]); a [UserLookup] that is also a [PasswordUpdater] gets a
+// new hash after a login whose stored hash is weaker than the policy, so
+// users migrate without a reset.
+//
+// The token handler throttles failed logins per user name and per client
+// address ([Limiter], 429 slow_down) before any lookup or hashing, and runs
+// at most Config.MaxConcurrentHashes password checks at once (503 with
+// Retry-After past Config.HashWait), so a login flood neither lets a guesser
+// try more than the configured rate nor starves the rest of the server.
 //
 // # HTTP handlers
 //
