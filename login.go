@@ -158,6 +158,9 @@ func (iss *TokenIssuer) checkLogin(ctx context.Context, users UserLookup, req to
 	}
 	defer iss.releaseHashSlot()
 
+	// Made by the first login of any kind, so that the first unknown user
+	// does not pay for it alone.
+	dummy := iss.dummyHash()
 	u, found, err := users.LookupUser(ctx, req.username)
 	if err != nil {
 		return User{}, errServer
@@ -165,7 +168,7 @@ func (iss *TokenIssuer) checkLogin(ctx context.Context, users UserLookup, req to
 	if !found {
 		// Spend the time a real check takes, so that the answer does not
 		// tell which user names exist.
-		_ = iss.hasher.Check(iss.dummyHash(), req.password)
+		_ = iss.hasher.Check(dummy, req.password)
 		return User{}, errBadLogin
 	}
 	if iss.hasher.Check(u.PasswordHash, req.password) != nil || u.Disabled {
