@@ -110,7 +110,10 @@ const (
 type Error struct {
 	Code        string `json:"error,omitempty"`
 	Description string `json:"error_description,omitempty"`
-	Status      int    `json:"-"`
+	// Scope is the scope a protected resource requires, for
+	// insufficient_scope (RFC 6750 §3.1); empty otherwise.
+	Scope  string `json:"scope,omitempty"`
+	Status int    `json:"-"`
 
 	retryAfter int // seconds, sent as Retry-After when positive
 }
@@ -133,7 +136,8 @@ func (e *Error) Error() string {
 
 // Challenge returns the value of the WWW-Authenticate header for e, as RFC
 // 6750 §3 defines it: "Bearer" alone when e has no code (the request carried
-// no token), otherwise with error and error_description attributes.
+// no token), otherwise with error, error_description and, when set, scope
+// attributes.
 func (e *Error) Challenge() string {
 	if e.Code == "" {
 		return "Bearer"
@@ -145,6 +149,11 @@ func (e *Error) Challenge() string {
 	if e.Description != "" {
 		b.WriteString(`, error_description="`)
 		b.WriteString(e.Description)
+		b.WriteByte('"')
+	}
+	if e.Scope != "" {
+		b.WriteString(`, scope="`)
+		b.WriteString(e.Scope)
 		b.WriteByte('"')
 	}
 	return b.String()
