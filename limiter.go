@@ -65,9 +65,11 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (time.Duration, e
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Read under the lock, so that calls see the clock in the order they
+	// update the map.
+	now := l.now()
 	l.maybeSweep(now)
 	tat := l.tat[key]
 	if tat.Before(now) {
@@ -87,9 +89,9 @@ func (l *MemoryLimiter) Forgive(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	tat, ok := l.tat[key]
 	if !ok {
 		return nil

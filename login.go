@@ -127,6 +127,15 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	}
 
 	u, perr := iss.checkLogin(ctx, users, req)
+	if perr == errBusy || perr == errServer {
+		// No password was checked (no slot was free, or the lookup failed),
+		// so the attempt does not count, even when the client gave up
+		// waiting: retrying through a flood or an outage must not use up the
+		// budget.
+		for _, k := range keys {
+			_ = k.l.Forgive(context.WithoutCancel(ctx), k.key)
+		}
+	}
 	if perr != nil {
 		return TokenPair{}, perr
 	}

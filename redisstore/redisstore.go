@@ -15,6 +15,9 @@
 //		CheckRevoked: true,
 //	})
 //
+// A Limiter, from NewLimiter, likewise shares the count of failed logins
+// among the replicas, for Config.UserLimiter and Config.AddrLimiter.
+//
 // # What is stored
 //
 // A Store never sees a token: passauth gives it token IDs ("jti"), session
@@ -32,18 +35,28 @@
 //     ID, a session or a subject), holding the latest time the key was
 //     denied as decimal Unix nanoseconds. It expires at the latest expiry it
 //     was denied with; a record whose expiry is already past is not written.
+//   - <prefix>{<sha256 of key, hex>}:lim (see LimiterKey) — a string, one
+//     per Limiter key that has failed logins to count ("user:" and a user
+//     name folded to lower case, or "addr:" and a client address), holding
+//     the key's theoretical arrival time of the generic cell rate algorithm
+//     as decimal Unix microseconds of the Redis server's clock. It expires
+//     when that time passes, at most Burst×Interval after the last failure.
+//     The key is hashed because it holds what clients typed as a user name,
+//     sometimes a password.
 //
 // Nothing else is written, and every key expires: Redis's memory is bounded
-// by the number of live sessions and revocations.
+// by the number of live sessions, revocations and recently throttled keys.
 //
 // # One round trip, one key
 //
-// Rotate, RevokeFamily and Deny each run one Lua script (EVALSHA, falling
-// back to EVAL the first time a server sees it), which reads and writes a
-// single key atomically: of any number of concurrent refreshes with one
-// token, on any number of servers, exactly one wins. Since each script
-// touches one key, the store works on Redis Cluster: the hash tag puts a
-// family's record on one slot, and no command spans two slots. Denied reads
+// Rotate, RevokeFamily, Deny and the Limiter's Allow and Forgive each run
+// one Lua script (EVALSHA, falling back to EVAL the first time a server sees
+// it), which reads and writes a single key atomically: of any number of
+// concurrent refreshes with one token, on any number of servers, exactly
+// one wins, and of any number of concurrent logins no more than the limit
+// get through. Since each script touches one key, the store works on Redis
+// Cluster: the hash tag puts a family's record on one slot, and no command
+// spans two slots. Denied reads
 // its keys in one pipeline of GETs (they hash to different slots, so not
 // MGET); on a cluster client that is one round trip per node involved.
 //

@@ -1,0 +1,468 @@
+package passauth_test
+
+// Login throttling seen from the token endpoint: the limiters are asked
+// before the user is looked up or any password checked, so a throttled
+// guess costs nothing and learns nothing.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/passauth/passauth"
+)
+
+const (
+	throttlePassword = "throttle pass!word" // alice's and bob's
+	throttleSlowUser = "slow"               // the lookup blocks for this name while the fixture's gate is closed
+	throttleDBDown   = "db-down"            // the lookup fails for this name
+)
+
+// throttleHash is throttlePassword hashed once at the lowest bcrypt cost.
+var throttleHash = sync.OnceValues(func() ([]byte, error) {
+	return bcrypt.GenerateFromPassword([]byte(throttlePassword), bcrypt.MinCost)
+})
+
+// countingHasher is the cheap bcrypt policy of the tests, counting the
+// password checks and hashes it is asked for.
+type countingHasher struct {
+	passauth.Bcrypt
+	checks, hashes atomic.Int64
+}
+
+func (h *countingHasher) Check(hash, password string) error {
+	h.checks.Add(1)
+	return h.Bcrypt.Check(hash, password)
+}
+
+func (h *countingHasher) Hash(password string) (string, error) {
+	h.hashes.Add(1)
+	return h.Bcrypt.Hash(password)
+}
+
+// throttleFixture is a token endpoint whose users are alice and bob, with
+// the lookups and password checks counted.
+type throttleFixture struct {
+	token   http.Handler
+	hasher  *countingHasher
+	lookups atomic.Int64
+
+	entered chan struct{} // receives when a lookup of throttleSlowUser starts
+	gate    chan struct{} // closed to let lookups of throttleSlowUser finish
+}
+
+// newThrottleFixture builds the fixture; configure, when not nil, sets the
+// limits and whatever else the test needs.
+func newThrottleFixture(t *testing.T, configure func(*passauth.Config)) *throttleFixture {
+	t.Helper()
+	hash, err := throttleHash()
+	require.NoError(t, err)
+	f := &throttleFixture{
+		hasher:  &countingHasher{Bcrypt: passauth.Bcrypt{Cost: bcrypt.MinCost}},
+		entered: make(chan struct{}, 1),
+		gate:    make(chan struct{}),
+	}
+	cfg := passauth.Config{
+		AccessSecret:   httpAccessSecret,
+		RefreshSecret:  httpRefreshSecret,
+		AccessTTL:      httpAccessTTL,
+		RefreshTTL:     httpRefreshTTL,
+		PasswordHasher: f.hasher,
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	iss, err := passauth.NewTokenIssuer(cfg)
+	require.NoError(t, err)
+	f.token = iss.TokenHandler(passauth.UserLookupFunc(func(ctx context.Context, name string) (passauth.User, bool, error) {
+		f.lookups.Add(1)
+		switch name = strings.ToLower(name); name {
+		case "alice", "bob":
+			return passauth.User{Username: name, PasswordHash: string(hash)}, true, nil
+		case throttleDBDown:
+			return passauth.User{}, false, errors.New("database down")
+		case throttleSlowUser:
+			f.entered <- struct{}{}
+			<-f.gate
+		}
+		return passauth.User{}, false, nil
+	}))
+	return f
+}
+
+// login sends a password-grant request from remote ("" means httptest's
+// 192.0.2.1:1234) with more header name, value pairs.
+func (f *throttleFixture) login(t *testing.T, user, password, remote string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := postForm("username", user, "password", password).build()
+	if remote != "" {
+		req.RemoteAddr = remote
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	f.token.ServeHTTP(rec, req)
+	assertNoLeak(t, rec.Body.Bytes())
+	if strings.Contains(rec.Body.String(), throttlePassword) {
+		t.Error("response body contains the test password")
+	}
+	return rec
+}
+
+// work is what the fixture has spent on passwords so far: lookups, checks
+// and hashes.
+func (f *throttleFixture) work() [3]int64 {
+	return [3]int64{f.lookups.Load(), f.hasher.checks.Load(), f.hasher.hashes.Load()}
+}
+
+// small is the limit of most tests: three failures, then one an hour, so
+// that nothing is let through again while a test runs.
+var small = passauth.Limit{Burst: 3, Interval: time.Hour}
+
+// assertFailed checks the answer to a wrong password.
+func assertFailed(t *testing.T, rec *httptest.ResponseRecorder, what string) {
+	t.Helper()
+	require.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", what, describe(rec))
+	assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidGrant, "")
+}
+
+// assertLoggedIn checks a successful login.
+func assertLoggedIn(t *testing.T, rec *httptest.ResponseRecorder, what string) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, "%s: %s", what, describe(rec))
+}
+
+// assertThrottled checks a 429 answer: slow_down in the RFC 6749 §5.2 body,
+// no-store caching, and Retry-After in whole seconds, at least one and at
+// most maxWait rounded up.
+func assertThrottled(t *testing.T, rec *httptest.ResponseRecorder, maxWait time.Duration, what string) {
+	t.Helper()
+	require.Equal(t, http.StatusTooManyRequests, rec.Code, "%s: %s", what, describe(rec))
+	assertError(t, rec, http.StatusTooManyRequests, passauth.CodeSlowDown, "")
+	secs, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	require.NoError(t, err, "%s: Retry-After %q is not whole seconds", what, rec.Header().Get("Retry-After"))
+	assert.GreaterOrEqual(t, secs, 1, "%s: Retry-After", what)
+	assert.LessOrEqual(t, secs, int((maxWait+time.Second-1)/time.Second), "%s: Retry-After", what)
+}
+
+// TestThrottleUser checks the per-user limit: after Burst wrong passwords,
+// every attempt on the user, the right password included, is 429 without a
+// lookup or a password check; other users are not affected.
+func TestThrottleUser(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+	for i := range small.Burst {
+		assertFailed(t, f.login(t, "alice", "wrong "+strconv.Itoa(i), ""), "wrong password #"+strconv.Itoa(i+1))
+	}
+	before := f.work()
+	for i, pw := range []string{"wrong again", throttlePassword, throttlePassword} {
+		assertThrottled(t, f.login(t, "alice", pw, ""), small.Interval, "attempt #"+strconv.Itoa(i+1)+" past the limit")
+		assertThrottled(t, f.login(t, "alice", pw, "198.51.100.7:5555"), small.Interval, "from another address")
+	}
+	assert.Equal(t, before, f.work(), "lookups, checks and hashes for throttled attempts")
+
+	assertLoggedIn(t, f.login(t, "bob", throttlePassword, ""), "another user")
+}
+
+// TestThrottleNoEnumeration checks that an unknown user is throttled
+// exactly like a known one: the same answers, before and past the limit.
+func TestThrottleNoEnumeration(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+	var known, unknown []*httptest.ResponseRecorder
+	for i := range small.Burst + 2 {
+		pw := "wrong " + strconv.Itoa(i)
+		known = append(known, f.login(t, "alice", pw, ""))
+		unknown = append(unknown, f.login(t, "mallory", pw, ""))
+	}
+	for i := range known {
+		what := "attempt #" + strconv.Itoa(i+1)
+		if i < small.Burst {
+			assertFailed(t, known[i], what+", known user")
+		} else {
+			assertThrottled(t, known[i], small.Interval, what+", known user")
+		}
+		k, u := known[i], unknown[i]
+		assert.Equal(t, k.Code, u.Code, "%s: status", what)
+		assert.Equal(t, k.Body.String(), u.Body.String(), "%s: body", what)
+		kh, uh := k.Header().Clone(), u.Header().Clone()
+		// Retry-After counts down between the two answers; both were
+		// checked above to be within the limit's interval.
+		if i >= small.Burst {
+			assertThrottled(t, u, small.Interval, what+", unknown user")
+			kh.Del("Retry-After")
+			uh.Del("Retry-After")
+		}
+		assert.Equal(t, kh, uh, "%s: headers", what)
+	}
+}
+
+// TestThrottleFoldsCase checks that the user names "Alice" and "alice"
+// share a budget, whatever the lookup does with case.
+func TestThrottleFoldsCase(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+	for _, name := range []string{"Alice", "ALICE", "alice"} {
+		assertFailed(t, f.login(t, name, "wrong", ""), name)
+	}
+	assertThrottled(t, f.login(t, "aLiCe", throttlePassword, ""), small.Interval, "aLiCe with the right password")
+}
+
+// TestThrottleResentFailures checks the default user limit against a client
+// that sends every failed login twice, as golang.org/x/oauth2 does: two
+// mistakes do not lock the user out, and the limit still holds.
+func TestThrottleResentFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("two mistakes, then the right password", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, nil)
+		for i := range 2 {
+			for range 2 {
+				assertFailed(t, f.login(t, "alice", "mistake "+strconv.Itoa(i), ""), "mistake #"+strconv.Itoa(i+1))
+			}
+		}
+		assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "after two mistakes sent twice")
+	})
+	t.Run("three mistakes", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, nil)
+		for i := range 5 {
+			assertFailed(t, f.login(t, "alice", "mistake "+strconv.Itoa(i/2), ""), "failure #"+strconv.Itoa(i+1))
+		}
+		assertThrottled(t, f.login(t, "alice", "mistake 2", ""), time.Minute, "the sixth failure")
+	})
+}
+
+// TestThrottleSuccesses checks that successful logins neither use the
+// budget nor reset it.
+func TestThrottleSuccesses(t *testing.T) {
+	t.Parallel()
+	t.Run("many successes from one address", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, nil) // the default limits: 20 failures per address
+		for i := range 30 {
+			user := []string{"alice", "bob"}[i%2]
+			assertLoggedIn(t, f.login(t, user, throttlePassword, ""), "login #"+strconv.Itoa(i+1))
+		}
+	})
+	t.Run("successes between failures", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+		assertFailed(t, f.login(t, "alice", "wrong 1", ""), "failure #1")
+		assertFailed(t, f.login(t, "alice", "wrong 2", ""), "failure #2")
+		for range 5 {
+			assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "success after two failures")
+		}
+		assertFailed(t, f.login(t, "alice", "wrong 3", ""), "failure #3")
+		assertThrottled(t, f.login(t, "alice", throttlePassword, ""), small.Interval, "after three failures and some successes")
+	})
+}
+
+// TestThrottleAddress checks the per-address limit: failures under many
+// user names from one host use up its budget, whatever the port, and other
+// hosts keep theirs.
+func TestThrottleAddress(t *testing.T) {
+	t.Parallel()
+	hosts := []struct {
+		name  string
+		addrs []string // one per attempt, same host
+		other string
+	}{
+		{"IPv4", []string{"192.0.2.1:1234", "192.0.2.1:1235", "192.0.2.1:40000", "192.0.2.1:1"}, "192.0.2.2:1234"},
+		{"IPv6", []string{"[2001:db8::1]:443", "[2001:db8::1]:444", "[2001:db8::1]:445", "[2001:db8::1]:446"}, "[2001:db8::2]:443"},
+	}
+	for _, h := range hosts {
+		t.Run(h.name, func(t *testing.T) {
+			t.Parallel()
+			f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.AddrLimiter = passauth.NewMemoryLimiter(small) })
+			for i := range small.Burst {
+				user := []string{"alice", "bob", "mallory"}[i]
+				assertFailed(t, f.login(t, user, "wrong", h.addrs[i]), "failure #"+strconv.Itoa(i+1)+" as "+user)
+			}
+			before := f.work()
+			assertThrottled(t, f.login(t, "alice", throttlePassword, h.addrs[small.Burst]), small.Interval, "a fourth user name from the host")
+			assert.Equal(t, before, f.work(), "lookups, checks and hashes for a throttled attempt")
+			assertLoggedIn(t, f.login(t, "alice", throttlePassword, h.other), "another host")
+		})
+	}
+}
+
+// TestThrottleIgnoresForwardedHeaders checks that by default the address is
+// the connection's: headers the client writes, such as X-Forwarded-For, do
+// not give it a fresh budget.
+func TestThrottleIgnoresForwardedHeaders(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.AddrLimiter = passauth.NewMemoryLimiter(small) })
+	spoof := func(i int) []string {
+		ip := "203.0.113." + strconv.Itoa(i+1)
+		return []string{"X-Forwarded-For", ip, "X-Real-IP", ip, "Forwarded", "for=" + ip, "True-Client-IP", ip}
+	}
+	for i := range small.Burst {
+		assertFailed(t, f.login(t, "user"+strconv.Itoa(i), "wrong", "", spoof(i)...), "failure #"+strconv.Itoa(i+1))
+	}
+	assertThrottled(t, f.login(t, "alice", throttlePassword, "", spoof(99)...), small.Interval, "with yet another forwarded address")
+}
+
+// TestThrottleCustomClientAddr checks that Config.ClientAddr decides the
+// address, here from a header a trusted proxy sets.
+func TestThrottleCustomClientAddr(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) {
+		cfg.AddrLimiter = passauth.NewMemoryLimiter(small)
+		cfg.ClientAddr = func(r *http.Request) string { return r.Header.Get("X-Client-IP") }
+	})
+	// Failures from one client behind the proxy, through different proxy
+	// connections.
+	for i := range small.Burst {
+		remote := "10.0.0." + strconv.Itoa(i+1) + ":8080"
+		assertFailed(t, f.login(t, "user"+strconv.Itoa(i), "wrong", remote, "X-Client-IP", "203.0.113.5"), "failure #"+strconv.Itoa(i+1))
+	}
+	assertThrottled(t, f.login(t, "alice", throttlePassword, "10.0.0.9:8080", "X-Client-IP", "203.0.113.5"), small.Interval, "the same client through another connection")
+	assertLoggedIn(t, f.login(t, "alice", throttlePassword, "10.0.0.1:8080", "X-Client-IP", "203.0.113.6"), "another client through the same connection")
+}
+
+// TestThrottleWaitPasses checks that a throttled user, the right password
+// included, gets in once the wait is over. It sleeps once, for a short
+// Interval.
+func TestThrottleWaitPasses(t *testing.T) {
+	t.Parallel()
+	const interval = 300 * time.Millisecond
+	f := newThrottleFixture(t, func(cfg *passauth.Config) {
+		cfg.UserLimiter = passauth.NewMemoryLimiter(passauth.Limit{Burst: 1, Interval: interval})
+	})
+	start := time.Now()
+	assertFailed(t, f.login(t, "alice", "wrong", ""), "failure")
+	assertThrottled(t, f.login(t, "alice", throttlePassword, ""), interval, "right password right after")
+	time.Sleep(time.Until(start.Add(interval + interval/2)))
+	assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "right password after the wait")
+}
+
+// TestThrottleUsedLimitOnly checks that an attempt one limiter throttles is
+// not counted by the other: a user's throttled guesses do not use up the
+// address, and an address's throttled guesses do not use up the user.
+func TestThrottleUsedLimitOnly(t *testing.T) {
+	t.Parallel()
+	t.Run("user throttled", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, func(cfg *passauth.Config) {
+			cfg.UserLimiter = passauth.NewMemoryLimiter(passauth.Limit{Burst: 1, Interval: time.Hour})
+			cfg.AddrLimiter = passauth.NewMemoryLimiter(small)
+		})
+		assertFailed(t, f.login(t, "alice", "wrong", ""), "alice's failure")
+		for range 10 {
+			assertThrottled(t, f.login(t, "alice", "wrong", ""), time.Hour, "alice again")
+		}
+		assertFailed(t, f.login(t, "bob", "wrong", ""), "bob's failure, the address's second")
+		assertFailed(t, f.login(t, "carol", "wrong", ""), "carol's failure, the address's third")
+		assertThrottled(t, f.login(t, "dave", "wrong", ""), small.Interval, "the address's fourth")
+	})
+	t.Run("address throttled", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, func(cfg *passauth.Config) {
+			cfg.UserLimiter = passauth.NewMemoryLimiter(small)
+			cfg.AddrLimiter = passauth.NewMemoryLimiter(passauth.Limit{Burst: 1, Interval: time.Hour})
+		})
+		assertFailed(t, f.login(t, "bob", "wrong", "192.0.2.1:1"), "the address's failure")
+		for range 10 {
+			assertThrottled(t, f.login(t, "alice", "wrong", "192.0.2.1:1"), time.Hour, "alice from the throttled address")
+		}
+		assertLoggedIn(t, f.login(t, "alice", throttlePassword, "192.0.2.2:1"), "alice from another address")
+	})
+}
+
+// TestThrottleCountsOnlyPasswordChecks checks that a login answered before
+// any password was checked (the lookup failed, or no hashing slot was free)
+// is not counted: retrying it cannot lock the user out.
+func TestThrottleCountsOnlyPasswordChecks(t *testing.T) {
+	t.Parallel()
+	one := passauth.Limit{Burst: 1, Interval: time.Hour}
+	t.Run("lookup fails", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(one) })
+		for range 3 {
+			rec := f.login(t, throttleDBDown, "a password", "")
+			assertError(t, rec, http.StatusInternalServerError, passauth.CodeServerError, "")
+		}
+	})
+	t.Run("no hashing slot", func(t *testing.T) {
+		t.Parallel()
+		f := newThrottleFixture(t, func(cfg *passauth.Config) {
+			cfg.UserLimiter = passauth.NewMemoryLimiter(one)
+			cfg.MaxConcurrentHashes = 1
+			cfg.HashWait = time.Millisecond
+		})
+		// A login whose lookup hangs holds the only slot.
+		done := make(chan int)
+		go func() {
+			req := postForm("username", throttleSlowUser, "password", "a password").build()
+			rec := httptest.NewRecorder()
+			f.token.ServeHTTP(rec, req)
+			done <- rec.Code
+		}()
+		<-f.entered
+		for i := range 3 {
+			rec := f.login(t, "alice", throttlePassword, "")
+			assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+			assert.NotEmpty(t, rec.Header().Get("Retry-After"), "busy answer #%d", i+1)
+		}
+		close(f.gate)
+		assert.Equal(t, http.StatusBadRequest, <-done, "the slow login")
+		assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "once a slot is free")
+	})
+}
+
+// failingLimiter is a Limiter whose backend is down.
+type failingLimiter struct{ calls atomic.Int64 }
+
+func (l *failingLimiter) Allow(context.Context, string) (time.Duration, error) {
+	l.calls.Add(1)
+	return 0, errors.New("limiter backend down")
+}
+
+func (l *failingLimiter) Forgive(context.Context, string) error {
+	return errors.New("limiter backend down")
+}
+
+// TestThrottleLimiterFails checks that a limiter that fails closes the
+// login: 503 temporarily_unavailable, without a lookup or a password check,
+// even for the right password; and that an address attempt counted before
+// the user limiter failed is taken back.
+func TestThrottleLimiterFails(t *testing.T) {
+	t.Parallel()
+	for _, which := range []string{"UserLimiter", "AddrLimiter", "both"} {
+		t.Run(which, func(t *testing.T) {
+			t.Parallel()
+			broken := &failingLimiter{}
+			f := newThrottleFixture(t, func(cfg *passauth.Config) {
+				switch which {
+				case "UserLimiter":
+					cfg.UserLimiter = broken
+					cfg.AddrLimiter = passauth.NewMemoryLimiter(passauth.Limit{Burst: 1, Interval: time.Hour})
+				case "AddrLimiter":
+					cfg.AddrLimiter = broken
+				default:
+					cfg.UserLimiter, cfg.AddrLimiter = broken, broken
+				}
+			})
+			for i, pw := range []string{throttlePassword, "wrong", throttlePassword, throttlePassword} {
+				rec := f.login(t, "alice", pw, "")
+				assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+				assert.NotContains(t, rec.Body.String(), "limiter backend down", "attempt #%d", i+1)
+			}
+			assert.Equal(t, [3]int64{}, f.work(), "lookups, checks and hashes with a failing limiter")
+			assert.Positive(t, broken.calls.Load(), "calls of the failing limiter")
+		})
+	}
+}
