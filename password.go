@@ -128,6 +128,10 @@ func (b Bcrypt) Hash(password string) (string, error) {
 	if len(password) > MaxPasswordLen {
 		return "", ErrPasswordTooLong
 	}
+	if b.cost() < bcrypt.MinCost {
+		// x/crypto would silently use its DefaultCost instead.
+		return "", errors.New("passauth: bcrypt cost out of range")
+	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), b.cost())
 	if err != nil {
 		return "", errors.New("passauth: bcrypt cost out of range")
@@ -257,8 +261,11 @@ type argon2Hash struct {
 // order, salt and hash in unpadded standard base64.
 func parseArgon2id(s string) (argon2Hash, error) {
 	var h argon2Hash
+	// encoding/base64 skips CR and LF even in strict mode: refuse them, so
+	// that "hash\n" is as malformed here as it is for bcrypt.
 	fields := strings.Split(s, "$")
-	if len(fields) != 6 || fields[0] != "" || fields[1] != "argon2id" || fields[2] != "v=19" {
+	if len(fields) != 6 || fields[0] != "" || fields[1] != "argon2id" || fields[2] != "v=19" ||
+		strings.ContainsAny(s, "\r\n") {
 		return h, ErrInvalidHash
 	}
 	params := strings.Split(fields[3], ",")
