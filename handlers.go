@@ -215,6 +215,7 @@ func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, sc
 			return TokenPair{}, err
 		}
 	}
+	iss.emit(ctx, Event{Kind: EventRefresh, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
 	return m.pair, nil
 }
 

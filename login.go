@@ -105,12 +105,14 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 
 	// The user key folds case, so that "Alice" and "alice" share a budget
 	// whatever the lookup does with case.
+	addr := iss.clientAddr(r)
 	keys := [...]struct {
-		l   Limiter
-		key string
+		l      Limiter
+		key    string
+		reason string
 	}{
-		{iss.addrLimiter, "addr:" + iss.clientAddr(r)},
-		{iss.userLimiter, "user:" + strings.ToLower(req.username)},
+		{iss.addrLimiter, "addr:" + addr, "addr"},
+		{iss.userLimiter, "user:" + strings.ToLower(req.username), "user"},
 	}
 	for i, k := range keys {
 		wait, err := k.l.Allow(ctx, k.key)
@@ -123,10 +125,11 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 		if err != nil {
 			return TokenPair{}, errUnavailable
 		}
+		iss.emit(ctx, Event{Kind: EventThrottled, Subject: req.username, ClientID: req.clientID, Addr: addr, Reason: k.reason})
 		return TokenPair{}, throttled(wait)
 	}
 
-	u, perr := iss.checkLogin(ctx, users, req)
+	u, perr := iss.checkLogin(ctx, users, req, addr)
 	if perr == errBusy || perr == errServer {
 		// No password was checked (no slot was free, or the lookup failed),
 		// so the attempt does not count, even when the client gave up
@@ -154,6 +157,7 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	case err != nil:
 		return TokenPair{}, errServer
 	}
+	iss.emit(ctx, Event{Kind: EventLoginSucceeded, Subject: u.Username, ClientID: req.clientID, Addr: addr})
 	return pair, nil
 }
 
@@ -161,7 +165,7 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 // An unknown user, a wrong password and a disabled account take the same
 // work and get the same answer. On success it returns the user with
 // Username set, after upgrading a weak stored hash when users can.
-func (iss *TokenIssuer) checkLogin(ctx context.Context, users UserLookup, req tokenRequest) (User, *Error) {
+func (iss *TokenIssuer) checkLogin(ctx context.Context, users UserLookup, req tokenRequest, addr string) (User, *Error) {
 	if !iss.acquireHashSlot(ctx) {
 		return User{}, errBusy
 	}
@@ -178,9 +182,15 @@ func (iss *TokenIssuer) checkLogin(ctx context.Context, users UserLookup, req to
 		// Spend the time a real check takes, so that the answer does not
 		// tell which user names exist.
 		_ = iss.hasher.Check(dummy, req.password)
+		iss.loginFailed(ctx, req, addr, "unknown_user")
 		return User{}, errBadLogin
 	}
-	if iss.hasher.Check(u.PasswordHash, req.password) != nil || u.Disabled {
+	switch {
+	case iss.hasher.Check(u.PasswordHash, req.password) != nil:
+		iss.loginFailed(ctx, req, addr, "bad_password")
+		return User{}, errBadLogin
+	case u.Disabled:
+		iss.loginFailed(ctx, req, addr, "disabled")
 		return User{}, errBadLogin
 	}
 	if u.Username == "" {
@@ -215,3 +225,8 @@ func (iss *TokenIssuer) acquireHashSlot(ctx context.Context) bool {
 }
 
 func (iss *TokenIssuer) releaseHashSlot() { <-iss.hashSlots }
+
+// loginFailed emits EventLoginFailed with the reason class.
+func (iss *TokenIssuer) loginFailed(ctx context.Context, req tokenRequest, addr, reason string) {
+	iss.emit(ctx, Event{Kind: EventLoginFailed, Subject: req.username, ClientID: req.clientID, Addr: addr, Reason: reason})
+}

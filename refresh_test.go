@@ -59,8 +59,9 @@ func TestRefreshRotatesAndDetectsReuse(t *testing.T) {
 	require.ErrorIs(t, err, passauth.ErrTokenReused)
 	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
 	assert.NotErrorIs(t, err, passauth.ErrStoreUnavailable)
-	require.Len(t, events, 1)
-	assert.Equal(t, passauth.Event{Kind: passauth.EventRefreshReuse, Subject: "alice", SessionID: c1.SessionID}, events[0])
+	require.Len(t, events, 2)
+	assert.Equal(t, passauth.Event{Kind: passauth.EventRefresh, Subject: "alice", SessionID: c1.SessionID}, events[0])
+	assert.Equal(t, passauth.Event{Kind: passauth.EventRefreshReuse, Subject: "alice", SessionID: c1.SessionID}, events[1])
 
 	_, err = iss.Refresh(ctx, second.RefreshToken)
 	require.ErrorIs(t, err, passauth.ErrTokenInvalid, "reuse revoked the whole session")
