@@ -11,7 +11,11 @@
 //
 //   - ADDR: the listening address (default 127.0.0.1:8000);
 //   - DEMO_USERNAME and DEMO_PASSWORD: the one user (default johndoe and
-//     secret);
+//     secret), whose password is hashed with passauth.HashPassword (Argon2id)
+//     at startup;
+//   - HASH_SLOTS: passauth.Config.MaxConcurrentHashes, the password checks
+//     that may run at once (default 0: passauth's default, half the CPUs);
+//     scripts/loadtest.sh sets it to compare bounds under a login flood;
 //   - REDIS_URL: keep sessions and revocations in Redis, for example
 //     redis://127.0.0.1:6379/0 or redis://:password@host:6379/0. Client
 //     options go in the query, as redis.ParseURL reads them; unless set
@@ -27,7 +31,8 @@
 // Refresh tokens are single-use: each refresh returns the next one, and
 // presenting a used one again revokes the whole login session. Access
 // tokens are checked against the revocation list on every request. Security
-// events (refresh-token reuse, revocation) are logged, without tokens.
+// events (logins, throttled logins, refreshes, refresh-token reuse,
+// revocation) are logged, without tokens.
 //
 // Routes:
 //
@@ -51,7 +56,9 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -160,7 +167,7 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 // process environment, the variables it needs that are unset: a random
 // 32-byte secret for each missing secret, and the default lifetimes when
 // neither of a token's two lifetime variables is set. It never logs a
-// secret's value.
+// secret's value. HASH_SLOTS, when set, is the Config's MaxConcurrentHashes.
 func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 	var generated []string
 	for _, name := range []string{"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET"} {
@@ -188,7 +195,18 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 			return passauth.Config{}, err
 		}
 	}
-	return passauth.ConfigFromEnv()
+	cfg, err := passauth.ConfigFromEnv()
+	if err != nil {
+		return passauth.Config{}, err
+	}
+	if v := os.Getenv("HASH_SLOTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return passauth.Config{}, errors.New("HASH_SLOTS is not a whole number of hashing slots (0 for the default)")
+		}
+		cfg.MaxConcurrentHashes = n
+	}
+	return cfg, nil
 }
 
 // openStore returns the demo's token store and a function that releases it:
@@ -308,24 +326,16 @@ func getenvOr(name, def string) string {
 }
 
 // newHandler returns the demo's routes for one user, username, whose password
-// has the bcrypt hash passwordHash. The token routes are registered without a
-// method so that passauth answers other methods with 405 and an Allow header;
-// revocation needs cfg.Store.
+// has the hash passwordHash, of any scheme passauth.CheckPassword reads; a
+// hash weaker than cfg's policy is replaced at the user's first login. The
+// token routes are registered without a method so that passauth answers other
+// methods with 405 and an Allow header; revocation needs cfg.Store.
 func newHandler(cfg passauth.Config, username, passwordHash string) (http.Handler, error) {
 	iss, err := passauth.NewTokenIssuer(cfg)
 	if err != nil {
 		return nil, err
 	}
-	users := passauth.UserLookupFunc(func(_ context.Context, name string) (passauth.User, bool, error) {
-		if name != username {
-			return passauth.User{}, false, nil
-		}
-		return passauth.User{
-			Username:     username,
-			PasswordHash: passwordHash,
-			Scopes:       []string{"me", "items"},
-		}, true, nil
-	})
+	users := &demoUser{username: username, hash: passwordHash}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/login", iss.TokenHandler(users))
@@ -333,6 +343,41 @@ func newHandler(cfg passauth.Config, username, passwordHash string) (http.Handle
 	mux.Handle("/api/auth/revoke", iss.RevocationHandler())
 	mux.Handle("GET /api/users/me", iss.Authenticate(http.HandlerFunc(me)))
 	return mux, nil
+}
+
+// demoUser is the demo's user store: one user, kept in memory. It is a
+// passauth.PasswordUpdater, so that the token handler can upgrade the stored
+// hash (a bcrypt one, say) to the current policy after a login.
+type demoUser struct {
+	username string
+
+	mu   sync.Mutex
+	hash string
+}
+
+// LookupUser implements passauth.UserLookup.
+func (u *demoUser) LookupUser(_ context.Context, name string) (passauth.User, bool, error) {
+	if name != u.username {
+		return passauth.User{}, false, nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return passauth.User{
+		Username:     u.username,
+		PasswordHash: u.hash,
+		Scopes:       []string{"me", "items"},
+	}, true, nil
+}
+
+// UpdatePasswordHash implements passauth.PasswordUpdater.
+func (u *demoUser) UpdatePasswordHash(_ context.Context, name, hash string) error {
+	if name != u.username {
+		return errors.New("no such user")
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.hash = hash
+	return nil
 }
 
 // me answers the authenticated user's name.

@@ -286,3 +286,41 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AccessSecret")
 }
+
+// The demo's user store takes the new hash the token handler makes after a
+// login with a hash weaker than the policy: a bcrypt user moves to Argon2id.
+func TestDemoUserUpgradesHash(t *testing.T) {
+	t.Parallel()
+	old, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
+	require.NoError(t, err)
+	iss, err := passauth.NewTokenIssuer(passauth.Config{
+		AccessSecret:   []byte(testAccessSecret),
+		RefreshSecret:  []byte(testRefreshSecret),
+		AccessTTL:      15 * time.Minute,
+		RefreshTTL:     24 * time.Hour,
+		PasswordHasher: passauth.Argon2id{Memory: 1024, Time: 1},
+	})
+	require.NoError(t, err)
+	users := &demoUser{username: "johndoe", hash: string(old)}
+	token := iss.TokenHandler(users)
+	login := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/api/auth/login",
+			strings.NewReader(url.Values{"username": {"johndoe"}, "password": {"secret"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		token.ServeHTTP(rec, req)
+		return rec.Code
+	}
+
+	require.Equal(t, http.StatusOK, login())
+	u, found, err := users.LookupUser(t.Context(), "johndoe")
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$"), "the bcrypt hash was not upgraded")
+	assert.Equal(t, http.StatusOK, login(), "login with the upgraded hash")
+
+	assert.Error(t, users.UpdatePasswordHash(t.Context(), "someone", u.PasswordHash))
+	_, found, err = users.LookupUser(t.Context(), "someone")
+	require.NoError(t, err)
+	assert.False(t, found)
+}

@@ -23,7 +23,7 @@ var envNames = []string{
 	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET",
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
-	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL",
+	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS",
 }
 
 // setEnv clears every variable the demo reads, then sets env. t.Setenv
@@ -50,6 +50,7 @@ func TestLoadConfig(t *testing.T) {
 		refresh       string // the expected RefreshSecret, "" for a generated one
 		accessTTL     time.Duration
 		refreshTTL    time.Duration
+		hashSlots     int
 		warn          bool
 		wantErrNaming string // a variable the error must name, "" for no error
 	}{
@@ -100,6 +101,29 @@ func TestLoadConfig(t *testing.T) {
 			warn:       true,
 		},
 		{
+			name: "hash slots",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":  envAccessSecret,
+				"REFRESH_TOKEN_SECRET": envRefreshSecret,
+				"HASH_SLOTS":           "3",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  15 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+			hashSlots:  3,
+		},
+		{
+			name:          "malformed hash slots",
+			env:           map[string]string{"HASH_SLOTS": "many"},
+			wantErrNaming: "HASH_SLOTS",
+		},
+		{
+			name:          "negative hash slots",
+			env:           map[string]string{"HASH_SLOTS": "-2"},
+			wantErrNaming: "HASH_SLOTS",
+		},
+		{
 			name:          "malformed duration",
 			env:           map[string]string{"ACCESS_TOKEN_TTL": "soon"},
 			wantErrNaming: "ACCESS_TOKEN_TTL",
@@ -124,6 +148,7 @@ func TestLoadConfig(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.accessTTL, cfg.AccessTTL)
 			assert.Equal(t, tt.refreshTTL, cfg.RefreshTTL)
+			assert.Equal(t, tt.hashSlots, cfg.MaxConcurrentHashes)
 			checkSecret(t, tt.access, cfg.AccessSecret)
 			checkSecret(t, tt.refresh, cfg.RefreshSecret)
 			assert.NotEqual(t, cfg.AccessSecret, cfg.RefreshSecret)
