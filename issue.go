@@ -158,18 +158,16 @@ func earlier(a, b time.Time) time.Time {
 // sign creates one token of kind k.
 func (iss *TokenIssuer) sign(k *tokenKind, subject, scope, id string, now, exp time.Time, o issueOptions) (string, error) {
 	wc := wireClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    iss.issuer,
-			Subject:   subject,
-			Audience:  iss.audience,
-			ExpiresAt: jwt.NewNumericDate(exp),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        id, // rand.Text: 130 random bits
-		},
+		Issuer:    iss.issuer,
+		Subject:   subject,
+		Audience:  iss.audience,
+		ExpiresAt: numericDate(exp),
+		IssuedAt:  numericDate(now),
+		ID:        id, // rand.Text: 130 random bits
 		Scope:     scope,
 		ClientID:  o.clientID,
 		SessionID: o.sessionID,
-		AuthTime:  jwt.NewNumericDate(o.authTime),
+		AuthTime:  numericDate(o.authTime),
 	}
 	var claims jwt.Claims = &wc
 	if len(o.extra) > 0 {
@@ -183,4 +181,9 @@ func (iss *TokenIssuer) sign(k *tokenKind, subject, scope, id string, now, exp t
 		return "", errors.New("passauth: cannot encode token claims as JSON")
 	}
 	return s, nil
+}
+
+// numericDate is t in the precision of JWT times, whole seconds.
+func numericDate(t time.Time) jwt.NumericDate {
+	return jwt.NumericDate{Time: t.Truncate(time.Second)}
 }

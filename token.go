@@ -200,14 +200,6 @@ func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
 		return nil, iss.mapError(t, &p.wire, err)
 	}
 	w := &p.wire
-	var issuedAt time.Time // "iat" is optional
-	if w.IssuedAt != nil {
-		issuedAt = w.IssuedAt.Time
-	}
-	var authTime time.Time
-	if w.AuthTime != nil {
-		authTime = w.AuthTime.Time
-	}
 	p.out = Claims{
 		Subject:   w.Subject,
 		ID:        w.ID,
@@ -216,8 +208,8 @@ func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
 		SessionID: w.SessionID,
 		Issuer:    w.Issuer,
 		Audience:  w.Audience,
-		IssuedAt:  issuedAt,
-		AuthTime:  authTime,
+		IssuedAt:  w.IssuedAt.Time, // zero when absent
+		AuthTime:  w.AuthTime.Time,
 		ExpiresAt: w.ExpiresAt.Time,
 		payload:   payloadSegment(token),
 	}
@@ -250,7 +242,7 @@ func (iss *TokenIssuer) mapError(t *jwt.Token, w *wireClaims, err error) error {
 		return errTokenAudience
 	case errors.Is(err, jwt.ErrTokenNotValidYet) || errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return errTokenNotYet
-	case w.ExpiresAt == nil:
+	case w.ExpiresAt.IsZero():
 		return errTokenNoExpiry
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return errTokenExpired
@@ -338,13 +330,38 @@ func (c *Claims) extra() (map[string]any, error) {
 	return m, nil
 }
 
-// wireClaims is the JSON form of a token's claims set.
+// wireClaims is the JSON form of a token's claims set. Its times are values,
+// not pointers as in jwt.RegisteredClaims, so that decoding a token does not
+// allocate for them; the zero time stands for an absent claim.
 type wireClaims struct {
-	jwt.RegisteredClaims
+	Issuer    string           `json:"iss,omitempty"`
+	Subject   string           `json:"sub,omitempty"`
+	Audience  jwt.ClaimStrings `json:"aud,omitempty"`
+	ExpiresAt jwt.NumericDate  `json:"exp,omitzero"`
+	NotBefore jwt.NumericDate  `json:"nbf,omitzero"`
+	IssuedAt  jwt.NumericDate  `json:"iat,omitzero"`
+	ID        string           `json:"jti,omitempty"`
 	Scope     string           `json:"scope,omitempty"`
 	ClientID  string           `json:"client_id,omitempty"`
 	SessionID string           `json:"sid,omitempty"`
-	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
+	AuthTime  jwt.NumericDate  `json:"auth_time,omitzero"`
+}
+
+// The jwt.Claims methods, for the parser's validation.
+
+func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return present(&w.ExpiresAt), nil }
+func (w *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return present(&w.NotBefore), nil }
+func (w *wireClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return present(&w.IssuedAt), nil }
+func (w *wireClaims) GetIssuer() (string, error)                   { return w.Issuer, nil }
+func (w *wireClaims) GetSubject() (string, error)                  { return w.Subject, nil }
+func (w *wireClaims) GetAudience() (jwt.ClaimStrings, error)       { return w.Audience, nil }
+
+// present returns d, or nil when d is the zero time (the claim is absent).
+func present(d *jwt.NumericDate) *jwt.NumericDate {
+	if d.IsZero() {
+		return nil
+	}
+	return d
 }
 
 // Validate is called by the jwt parser after its own checks. It enforces what
