@@ -120,6 +120,15 @@ type Config struct {
 	// at most AccessTTL later.
 	CheckRevoked bool
 
+	// VerifyCacheSize, when positive, makes VerifyAccess (and so
+	// Authenticate) remember up to that many verified access tokens, so that
+	// a token presented again costs a map lookup instead of a parse and an
+	// HMAC. An entry never outlives its token, and Config.CheckRevoked is
+	// still checked on every call. It costs memory (about the token's size
+	// and 300 bytes an entry) and keeps verified tokens in memory. Zero
+	// means no cache.
+	VerifyCacheSize int
+
 	// OnEvent, when set, is called synchronously with each security event
 	// (refresh-token reuse, revocation), so the application can log or alert
 	// on it. It must be safe for concurrent use and return quickly. Nil
@@ -203,6 +212,8 @@ func (cfg *Config) validate() error {
 		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
 	case cfg.MaxConcurrentHashes < 0:
 		return errors.New("passauth: Config.MaxConcurrentHashes is negative")
+	case cfg.VerifyCacheSize < 0:
+		return errors.New("passauth: Config.VerifyCacheSize is negative")
 	case cfg.HashWait < 0:
 		return errors.New("passauth: Config.HashWait is negative")
 	}

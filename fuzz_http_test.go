@@ -199,6 +199,16 @@ func FuzzTokenRequest(f *testing.F) {
 			default:
 				t.Fatalf("400 with error %q", e.Error)
 			}
+		case http.StatusTooManyRequests:
+			// The fixture's limiters are shared by every input: failed logins
+			// add up, and throttling is a correct answer.
+			var e oauthError
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error != "slow_down" {
+				t.Fatal("429 without error slow_down")
+			}
+			if rec.Header().Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
 		default:
 			t.Fatalf("status %d", rec.Code)
 		}

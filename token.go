@@ -51,6 +51,7 @@ type TokenIssuer struct {
 	clientAddr  func(*http.Request) string
 
 	store        Store
+	cache        *verifyCache // nil when Config.VerifyCacheSize is zero
 	sessionTTL   time.Duration
 	checkRevoked bool
 	leeway       time.Duration
@@ -92,6 +93,9 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 		iss.audience = jwt.ClaimStrings{cfg.Audience}
 	}
 	iss.setPasswordPolicy(cfg)
+	if cfg.VerifyCacheSize > 0 {
+		iss.cache = newVerifyCache(cfg.VerifyCacheSize)
+	}
 
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -172,7 +176,7 @@ type TokenPair struct {
 // error matching ErrStoreUnavailable (not ErrTokenInvalid) when the store
 // cannot answer.
 func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
-	c, err := iss.verify(&iss.accessKind, token)
+	c, err := iss.verifyAccess(token)
 	if err != nil || !iss.checkRevoked {
 		return c, err
 	}
@@ -187,6 +191,23 @@ func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims
 // a refresh token stays usable until it expires.
 func (iss *TokenIssuer) VerifyRefresh(ctx context.Context, token string) (*Claims, error) {
 	return iss.verify(&iss.refreshKind, token)
+}
+
+// verifyAccess verifies an access token, through the cache when there is
+// one.
+func (iss *TokenIssuer) verifyAccess(token string) (*Claims, error) {
+	if iss.cache == nil {
+		return iss.verify(&iss.accessKind, token)
+	}
+	now := iss.now()
+	if c, ok := iss.cache.get(token, now); ok {
+		return c, nil
+	}
+	c, err := iss.verify(&iss.accessKind, token)
+	if err == nil {
+		iss.cache.put(token, c, c.ExpiresAt.Add(iss.leeway), now)
+	}
+	return c, err
 }
 
 func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {

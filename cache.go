@@ -1,0 +1,90 @@
+package passauth
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// verifyCache remembers verified access tokens, so that a token presented
+// again is not parsed and its HMAC not recomputed (as gateways such as
+// Envoy's jwt_authn do). It is keyed by a seeded hash of the token and
+// holds the token itself, so a hash collision is a miss, never a false hit.
+// An entry never outlives its token's exp (plus leeway); revocation is
+// checked after the cache, on every call, when Config.CheckRevoked is set.
+//
+// The cache is split into shards, each under its own lock, and holds at
+// most Config.VerifyCacheSize entries in all; tokens are at most 8 KiB, so
+// its memory is bounded by about VerifyCacheSize × (token size + 300 bytes).
+type verifyCache struct {
+	seed     maphash.Seed
+	perShard int
+	shards   [cacheShards]cacheShard
+}
+
+const cacheShards = 16
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[uint64]*cacheEntry
+}
+
+type cacheEntry struct {
+	token  string
+	claims Claims
+	until  time.Time // exp plus leeway
+}
+
+func newVerifyCache(size int) *verifyCache {
+	c := &verifyCache{seed: maphash.MakeSeed(), perShard: max(size/cacheShards, 1)}
+	for i := range c.shards {
+		c.shards[i].m = make(map[uint64]*cacheEntry)
+	}
+	return c
+}
+
+// get returns a copy of the claims of token if it was verified before and
+// has not expired at now.
+func (c *verifyCache) get(token string, now time.Time) (*Claims, bool) {
+	h := maphash.String(c.seed, token)
+	s := &c.shards[h%cacheShards]
+	s.mu.RLock()
+	e := s.m[h]
+	s.mu.RUnlock()
+	if e == nil || e.token != token || !now.Before(e.until) {
+		return nil, false
+	}
+	claims := e.claims // a copy: callers may not share one Claims
+	return &claims, true
+}
+
+// put remembers the verified claims of token until until.
+func (c *verifyCache) put(token string, claims *Claims, until, now time.Time) {
+	h := maphash.String(c.seed, token)
+	s := &c.shards[h%cacheShards]
+	e := &cacheEntry{token: token, claims: *claims, until: until}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[h]; !ok && len(s.m) >= c.perShard {
+		s.evict(now)
+	}
+	s.m[h] = e
+}
+
+// evict makes room in a full shard: it drops the expired entries or, when
+// none has expired, one entry picked by map order (effectively at random).
+func (s *cacheShard) evict(now time.Time) {
+	n := len(s.m)
+	for h, e := range s.m {
+		if !now.Before(e.until) {
+			delete(s.m, h)
+		}
+	}
+	if len(s.m) < n {
+		return
+	}
+	for h := range s.m {
+		delete(s.m, h)
+		return
+	}
+}
