@@ -21,7 +21,9 @@
 // random "jti", and "scope" when a scope was granted; "iss" and "aud" when
 // [Config] sets them. Verification accepts HS256 only, requires "exp" and a
 // non-empty "sub", and fails with errors that match [ErrTokenInvalid], and
-// also [ErrTokenExpired] for an expired token.
+// also [ErrTokenExpired] for an expired token. Config.VerifyCacheSize turns
+// on a bounded cache of verified access tokens for services that see the
+// same token many times.
 //
 // # Passwords
 //
