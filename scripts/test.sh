@@ -10,6 +10,12 @@
 # script runs itself under scripts/with-redis.sh, which installs redis-server
 # from Debian's packages when it is missing and starts a throwaway one on a
 # free loopback port.
+#
+# The browser test (browsertest/) drives the demo's Swagger UI in headless
+# Chromium: the script installs Debian's chromium (and npm) when missing and
+# the swagger-ui-dist npm package into ~/.cache/passauth (or SWAGGER_UI_DIST
+# names a copy), makes the test mandatory and keeps its screenshot in
+# artifacts/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,6 +33,34 @@ if ! command -v staticcheck >/dev/null 2>&1; then
 	step "installing staticcheck $STATICCHECK_VERSION"
 	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
+
+# What the browser test needs.
+browser_pkgs=()
+if [ ! -x /usr/bin/chromium ]; then
+	browser_pkgs+=(chromium)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	browser_pkgs+=(npm)
+fi
+if [ "${#browser_pkgs[@]}" -gt 0 ]; then
+	step "installing ${browser_pkgs[*]}"
+	sudo=""
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo="sudo"
+	fi
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
+fi
+swagger_ui_cache="${XDG_CACHE_HOME:-$HOME/.cache}/passauth/swagger-ui-dist"
+export SWAGGER_UI_DIST="${SWAGGER_UI_DIST:-$swagger_ui_cache/node_modules/swagger-ui-dist}"
+if [ ! -f "$SWAGGER_UI_DIST/swagger-ui-bundle.js" ] || [ ! -f "$SWAGGER_UI_DIST/swagger-ui.css" ]; then
+	step "installing swagger-ui-dist@5 into $swagger_ui_cache"
+	mkdir -p "$swagger_ui_cache"
+	npm install --prefix "$swagger_ui_cache" swagger-ui-dist@5 --no-audit --no-fund
+	SWAGGER_UI_DIST="$swagger_ui_cache/node_modules/swagger-ui-dist"
+fi
+export PASSAUTH_BROWSER_TEST=1
+export PASSAUTH_ARTIFACTS="$PWD/artifacts"
 
 step "gofmt"
 unformatted=$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 gofmt -l)

@@ -1,8 +1,10 @@
 // Command server is the passauth demo: the seed application's password
 // login, refresh and Bearer-protected endpoint on a plain http.ServeMux, with
-// refresh-token rotation, reuse detection and revocation.
+// refresh-token rotation, reuse detection, revocation, OAuth 2.0 scopes and
+// Swagger UI docs whose Authorize button logs in.
 //
 //	go run ./examples/server
+//	open http://127.0.0.1:8000/docs   # Authorize as johndoe / secret
 //
 // It reads the environment of passauth.ConfigFromEnv and fills in what is
 // missing: random secrets (with a warning, since tokens then do not survive a
@@ -13,6 +15,13 @@
 //   - DEMO_USERNAME and DEMO_PASSWORD: the one user (default johndoe and
 //     secret), whose password is hashed with passauth.HashPassword (Argon2id)
 //     at startup;
+//   - SWAGGER_UI_URL: the base URL under which /docs loads Swagger UI's
+//     swagger-ui-bundle.js and swagger-ui.css (default
+//     https://cdn.jsdelivr.net/npm/swagger-ui-dist@5, a public CDN, as
+//     FastAPI does). For offline use, serve the files of the swagger-ui-dist
+//     npm package elsewhere and point it there: an http or https URL, or a
+//     path on this server. The page's Content-Security-Policy allows
+//     scripts, styles and images from that origin and the demo only;
 //   - HASH_SLOTS: passauth.Config.MaxConcurrentHashes, the password checks
 //     that may run at once (default 0: passauth's default, half the CPUs);
 //     scripts/loadtest.sh sets it to compare bounds under a login flood;
@@ -31,8 +40,14 @@
 // Refresh tokens are single-use: each refresh returns the next one, and
 // presenting a used one again revokes the whole login session. Access
 // tokens are checked against the revocation list on every request. Security
-// events (logins, throttled logins, refreshes, refresh-token reuse,
-// revocation) are logged, without tokens.
+// events (logins, failed and throttled logins, refreshes, refresh-token
+// reuse, revocation) are logged with passauth.LogEvents, without tokens or
+// passwords.
+//
+// The demo has two scopes, "me" and "items", and its user holds both. A
+// login that asks for no scope gets both; one that asks for scope=items gets
+// a token that /api/items accepts and /api/users/me answers with 403
+// insufficient_scope; a refresh keeps the scope or narrows it.
 //
 // Routes:
 //
@@ -40,7 +55,10 @@
 //	POST /api/auth/refresh  a new pair for a refresh token (JSON, form or Bearer)
 //	POST /api/auth/revoke   revoke a token (RFC 7009, form token=…); logging
 //	                        out is this call with the refresh token
-//	GET  /api/users/me      {"username": <sub>}, with a Bearer access token
+//	GET  /api/users/me      {"username": <sub>}; a Bearer access token with scope me
+//	GET  /api/items         a fixed list of items; a Bearer access token with scope items
+//	GET  /openapi.json      the OpenAPI 3.1 document of these routes
+//	GET  /docs              Swagger UI on that document
 package main
 
 import (
@@ -50,6 +68,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -107,6 +126,10 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
+	swaggerUI := swaggerUIBase(os.Getenv("SWAGGER_UI_URL"))
+	if _, err := swaggerUIOrigin(swaggerUI); err != nil {
+		return err // before the slow work of hashing and connecting
+	}
 	store, closeStore, err := openStore(ctx, logger, os.Getenv("REDIS_URL"))
 	if err != nil {
 		return err
@@ -120,7 +143,7 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return fmt.Errorf("hashing DEMO_PASSWORD: %w", err)
 	}
-	handler, err := newHandler(demoConfig(cfg, store, logger), getenvOr("DEMO_USERNAME", defaultUsername), hash)
+	handler, err := newHandler(demoConfig(cfg, store, logger), getenvOr("DEMO_USERNAME", defaultUsername), hash, swaggerUI)
 	if err != nil {
 		return err
 	}
@@ -283,29 +306,13 @@ func redisOptions(redisURL string) (*redis.Options, error) {
 
 // demoConfig completes cfg for the demo: sessions and revocations in store,
 // access tokens checked against the revocation list on every request, and
-// security events logged.
+// security events logged with passauth.LogEvents (failed and throttled
+// logins and refresh-token reuse as warnings).
 func demoConfig(cfg passauth.Config, store passauth.Store, logger *slog.Logger) passauth.Config {
 	cfg.Store = store
 	cfg.CheckRevoked = true
-	cfg.OnEvent = logEvent(logger)
+	cfg.OnEvent = passauth.LogEvents(logger)
 	return cfg
-}
-
-// logEvent returns a Config.OnEvent hook that logs each security event:
-// refresh-token reuse, a sign of a stolen token, as a warning, the rest as
-// information. An Event never holds a token.
-func logEvent(logger *slog.Logger) func(context.Context, passauth.Event) {
-	return func(ctx context.Context, e passauth.Event) {
-		level := slog.LevelInfo
-		if e.Kind == passauth.EventRefreshReuse {
-			level = slog.LevelWarn
-		}
-		logger.LogAttrs(ctx, level, "security event",
-			slog.String("kind", string(e.Kind)),
-			slog.String("subject", e.Subject),
-			slog.String("session", e.SessionID),
-			slog.String("client", e.ClientID))
-	}
 }
 
 // randomSecret returns 32 random bytes, base64url-encoded so that they fit in
@@ -329,19 +336,32 @@ func getenvOr(name, def string) string {
 // has the hash passwordHash, of any scheme passauth.CheckPassword reads; a
 // hash weaker than cfg's policy is replaced at the user's first login. The
 // token routes are registered without a method so that passauth answers other
-// methods with 405 and an Allow header; revocation needs cfg.Store.
-func newHandler(cfg passauth.Config, username, passwordHash string) (http.Handler, error) {
+// methods with 405 and an Allow header; revocation needs cfg.Store. /docs
+// loads Swagger UI from swaggerUI, a base URL as swaggerUIBase returns it.
+func newHandler(cfg passauth.Config, username, passwordHash, swaggerUI string) (http.Handler, error) {
 	iss, err := passauth.NewTokenIssuer(cfg)
 	if err != nil {
 		return nil, err
 	}
 	users := &demoUser{username: username, hash: passwordHash}
+	spec, err := openAPIHandler()
+	if err != nil {
+		return nil, err
+	}
+	docs, docsInit, err := docsHandlers(swaggerUI)
+	if err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/login", iss.TokenHandler(users))
 	mux.Handle("/api/auth/refresh", iss.RefreshHandler(users))
 	mux.Handle("/api/auth/revoke", iss.RevocationHandler())
-	mux.Handle("GET /api/users/me", iss.Authenticate(http.HandlerFunc(me)))
+	mux.Handle("GET /api/users/me", iss.Authenticate(passauth.RequireScope("me")(http.HandlerFunc(me))))
+	mux.Handle("GET /api/items", iss.Authenticate(passauth.RequireScope("items")(http.HandlerFunc(items))))
+	mux.Handle("GET /openapi.json", spec)
+	mux.Handle("GET /docs", docs)
+	mux.Handle("GET /docs/swagger-initializer.js", docsInit)
 	return mux, nil
 }
 
@@ -393,4 +413,14 @@ func me(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(struct {
 		Username string `json:"username"`
 	}{claims.Subject})
+}
+
+// itemsJSON is what /api/items answers, the same for every user.
+const itemsJSON = `[{"id":"foo","name":"Foo"},{"id":"bar","name":"Bar"}]` + "\n"
+
+// items answers the demo's items.
+func items(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = io.WriteString(w, itemsJSON)
 }

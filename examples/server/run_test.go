@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ var envNames = []string{
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
 	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS",
+	"SWAGGER_UI_URL",
 }
 
 // setEnv clears every variable the demo reads, then sets env. t.Setenv
@@ -186,17 +188,31 @@ func TestRandomSecret(t *testing.T) {
 }
 
 func TestRunFailsOnBadEnv(t *testing.T) {
-	setEnv(t, map[string]string{"ACCESS_TOKEN_TTL": "soon"})
-	err := run(context.Background(), slog.New(slog.DiscardHandler), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ACCESS_TOKEN_TTL")
+	tests := []struct {
+		name   string
+		env    map[string]string
+		naming string // the variable the error must name
+	}{
+		{"lifetime", map[string]string{"ACCESS_TOKEN_TTL": "soon"}, "ACCESS_TOKEN_TTL"},
+		{"swagger ui", map[string]string{"SWAGGER_UI_URL": "javascript:alert(1)", "ADDR": "127.0.0.1:0"}, "SWAGGER_UI_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			err := run(context.Background(), slog.New(slog.DiscardHandler), func(string) {
+				t.Error("run started listening")
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.naming)
+		})
+	}
 }
 
 // TestRunShutsDown runs the real server on a free port, makes a request and
 // checks that cancelling the context stops it cleanly. run hashes the demo
 // password at cost 12, the only such hash of the suite.
 func TestRunShutsDown(t *testing.T) {
-	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0"})
+	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "SWAGGER_UI_URL": "http://127.0.0.1:9/swagger-ui/"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -228,6 +244,15 @@ func TestRunShutsDown(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The docs load Swagger UI from SWAGGER_UI_URL.
+	resp, err = http.Get("http://" + addr + "/docs")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(page), `src="http://127.0.0.1:9/swagger-ui/swagger-ui-bundle.js"`)
 
 	cancel()
 	select {

@@ -163,25 +163,36 @@ func TestSecurityEventsAreLogged(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, refresh(t, srv, refresh1).status)
 	access3, refresh3 := loginOK(t, srv)
 	require.Equal(t, http.StatusOK, revoke(t, srv, refresh3).status)
+	const wrongPassword = "not-the-secret-7f3a"
+	require.Equal(t, http.StatusBadRequest, login(t, srv, "johndoe", wrongPassword).status)
 
-	// Logins and refreshes are events too; these are the two that end
-	// sessions, one line each.
+	// One line per event, in order; passauth.LogEvents leaves out empty
+	// fields (no client here).
 	var lines []string
 	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
-		if strings.Contains(line, "kind=refresh_reuse ") || strings.Contains(line, "kind=revoke ") {
+		if strings.Contains(line, `msg="passauth event"`) {
 			lines = append(lines, line)
 		}
 	}
-	require.Len(t, lines, 2, "one line per event: %q", lines)
-	assert.Contains(t, lines[0], "level=WARN")
-	assert.Contains(t, lines[0], `msg="security event" kind=refresh_reuse subject=johndoe session=`)
-	assert.Contains(t, lines[1], "level=INFO")
-	assert.Contains(t, lines[1], `msg="security event" kind=revoke subject=johndoe session=`)
-	assert.Contains(t, logs.String(), `msg="security event" kind=login_succeeded subject=johndoe`)
-	for _, line := range lines {
-		assert.Contains(t, line, "client=")
-		assert.NotRegexp(t, `session=(\s|$)`, line, "the session is known")
+	want := []struct{ level, prefix string }{
+		{"INFO", `msg="passauth event" kind=login_succeeded subject=johndoe addr=127.0.0.1`},
+		{"INFO", `msg="passauth event" kind=refresh subject=johndoe session=`},
+		{"WARN", `msg="passauth event" kind=refresh_reuse subject=johndoe session=`},
+		{"INFO", `msg="passauth event" kind=login_succeeded subject=johndoe addr=127.0.0.1`},
+		{"INFO", `msg="passauth event" kind=revoke subject=johndoe session=`},
+		{"WARN", `msg="passauth event" kind=login_failed subject=johndoe addr=127.0.0.1 reason=bad_password`},
 	}
+	require.Len(t, lines, len(want), "one line per event: %q", lines)
+	for i, w := range want {
+		assert.Contains(t, lines[i], "level="+w.level)
+		assert.Contains(t, lines[i], w.prefix)
+		assert.NotContains(t, lines[i], "client=", "an empty field is left out")
+		if strings.HasSuffix(w.prefix, "session=") {
+			assert.NotRegexp(t, `session=(\s|$)`, lines[i], "the session is known")
+		}
+	}
+	assert.NotContains(t, logs.String(), wrongPassword)
+	assert.NotContains(t, logs.String(), "=secret")
 	for _, token := range []string{access1, refresh1, access2, refresh2, access3, refresh3} {
 		assert.NotContains(t, logs.String(), token)
 		// Not even a token's signature or payload.
