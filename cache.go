@@ -71,20 +71,26 @@ func (c *verifyCache) put(token string, claims *Claims, until, now time.Time) {
 	s.m[h] = e
 }
 
-// evict makes room in a full shard: it drops the expired entries or, when
-// none has expired, one entry picked by map order (effectively at random).
+// evict makes room in a full shard in constant time: among a few entries
+// picked by map order (effectively at random) it drops the expired ones or,
+// when none has expired, the first.
 func (s *cacheShard) evict(now time.Time) {
-	n := len(s.m)
+	const sample = 8
+	var first uint64
+	seen, dropped := 0, false
 	for h, e := range s.m {
+		if seen == 0 {
+			first = h
+		}
 		if !now.Before(e.until) {
 			delete(s.m, h)
+			dropped = true
+		}
+		if seen++; seen == sample {
+			break
 		}
 	}
-	if len(s.m) < n {
-		return
-	}
-	for h := range s.m {
-		delete(s.m, h)
-		return
+	if !dropped && seen > 0 {
+		delete(s.m, first)
 	}
 }

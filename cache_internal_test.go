@@ -27,15 +27,15 @@ func TestVerifyCacheBound(t *testing.T) {
 		t.Fatalf("cache holds %d entries, over its size 64", total)
 	}
 
-	// A full shard whose entries have expired drops them all for a new one.
+	// A full shard drops an expired entry before a live one.
 	s := &c.shards[0]
-	later := now.Add(2 * time.Hour)
 	for h, e := range s.m {
-		e.until = now
+		e.until = now // expired at now
 		s.m[h] = e
 	}
-	s.evict(later)
-	if len(s.m) != 0 {
-		t.Fatalf("evict kept %d expired entries", len(s.m))
+	n := len(s.m)
+	s.evict(now.Add(time.Second))
+	if got := len(s.m); got >= n || n-got > 8 {
+		t.Fatalf("evict went from %d to %d entries, want 1 to 8 fewer", n, got)
 	}
 }
