@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Counts the instructions (callgrind's Ir) that one operation of the key
+# benchmarks executes, and prints their ratios. Unlike ns/op, the counts are
+# the same for the same binary and input however busy the machine is, so they
+# cross-check the ratios of the timed run on a shared, noisy host.
+#
+#   ./callgrind.sh            # from benchmarks/; installs valgrind if missing
+#   N=4000 ./callgrind.sh     # more iterations per case (default 2000)
+#   RUNS=5 ./callgrind.sh     # runs per point, the fewest Ir kept (default 3)
+#
+# How: the test binary is built once (go test -c). Each case runs under
+# valgrind --tool=callgrind with -test.benchtime=${N}x and again with half
+# that, collecting only inside the named function the benchmark loop calls
+# (--toggle-collect). The difference divided by N/2 is the cost of one
+# operation, free of start-up, set-up and first-call warm-up. GC is off
+# (GOGC=off) and so is asynchronous preemption, whose signals callgrind does
+# not survive: the counts are the work of the operation itself, allocation
+# included, garbage collection excluded (the timed run's B/op and allocs/op
+# show that side). GOMAXPROCS=1 keeps the benchmark goroutine on one thread,
+# as callgrind's toggle is per thread. What is left varies by under 1% from
+# run to run (the runtime's time-based preemption checks land in the
+# counted function now and then), so each point is run RUNS times and the
+# fewest instructions kept. Valgrind emulates a CPU without the SHA extensions, so
+# SHA-256 costs more instructions here than natively; every case pays it.
+set -euo pipefail
+shopt -s inherit_errexit
+
+cd "$(dirname "$0")"
+N="${N:-2000}"
+RUNS="${RUNS:-3}"
+HALF=$((N / 2))
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "installing valgrind" >&2
+	if [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+	else
+		sudo apt-get update -qq && sudo apt-get install -y -qq valgrind >/dev/null
+	fi
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# No cgo: callgrind trips over the signal masking of cgo's thread start.
+CGO_ENABLED=0 go test -c -o "$work/bench.test" .
+
+pkg=github.com/passauth/passauth/benchmarks_test
+
+# collected1 BENCH FUNC ITERATIONS prints the Ir collected inside FUNC while
+# the benchmark BENCH runs ITERATIONS times.
+collected1() {
+	GOMAXPROCS=1 GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+		--callgrind-out-file="$work/callgrind.out" \
+		--toggle-collect="$2" \
+		"$work/bench.test" -test.run '^$' -test.bench "$1" -test.benchtime "${3}x" \
+		2>"$work/valgrind.log" >"$work/bench.log" || {
+		cat "$work/valgrind.log" "$work/bench.log" >&2
+		exit 1
+	}
+	if ! grep -q "ns/op" "$work/bench.log"; then
+		echo "benchmark $1 did not run:" >&2
+		cat "$work/bench.log" >&2
+		exit 1
+	fi
+	sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$work/valgrind.log"
+}
+
+# collected BENCH FUNC ITERATIONS is the fewest of RUNS runs of collected1.
+collected() {
+	local i ir best=
+	for ((i = 0; i < RUNS; i++)); do
+		ir=$(collected1 "$@")
+		if [ -z "$best" ] || [ "$ir" -lt "$best" ]; then best=$ir; fi
+	done
+	echo "$best"
+}
+
+# perop NAME BENCH FUNC measures one case and records its Ir per operation.
+declare -A IR
+perop() {
+	local full half
+	full=$(collected "$2" "$3" "$N")
+	half=$(collected "$2" "$3" "$HALF")
+	IR[$1]=$(((full - half) / (N - HALF)))
+	printf '  %-34s %10d Ir/op\n' "$1" "${IR[$1]}" >&2
+}
+
+# ratio A B prints A/B with three decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "callgrind, -test.benchtime=${N}x minus ${HALF}x, fewest of $RUNS runs, $(valgrind --version)" >&2
+perop verify/floor-minimal '^BenchmarkVerify$/^floor-minimal$' "$pkg.minimalVerify"
+perop verify/golang-jwt-typed '^BenchmarkVerify$/^golang-jwt-typed$' "$pkg.verifyTyped"
+perop verify/golang-jwt-typed-same-token '^BenchmarkVerify$/^golang-jwt-typed-same-token$' "$pkg.verifyTypedSameToken"
+perop verify/passauth '^BenchmarkVerify$/^passauth$' "$pkg.verifyPassauth"
+perop middleware/none '^BenchmarkMiddleware$/^none$' "$pkg.serve"
+perop middleware/passauth '^BenchmarkMiddleware$/^passauth$' "$pkg.serve"
+perop issue/golang-jwt-two-tokens '^BenchmarkIssue$/^golang-jwt-two-tokens$' "$pkg.issueOnce"
+perop issue/golang-jwt-passauth-claims '^BenchmarkIssue$/^golang-jwt-passauth-claims$' "$pkg.issueOnce"
+perop issue/passauth-IssuePair '^BenchmarkIssue$/^passauth-IssuePair$' "$pkg.issueOnce"
+
+overhead=$((IR[middleware/passauth] - IR[middleware/none]))
+echo
+echo "| case | Ir/op | ratio |"
+echo "|---|---:|---|"
+echo "| verify: floor-minimal | ${IR[verify/floor-minimal]} | 1 |"
+echo "| verify: golang-jwt-typed | ${IR[verify/golang-jwt-typed]} | $(ratio "${IR[verify/golang-jwt-typed]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
+echo "| verify: golang-jwt-typed-same-token | ${IR[verify/golang-jwt-typed-same-token]} | $(ratio "${IR[verify/golang-jwt-typed-same-token]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
+echo "| verify: passauth | ${IR[verify/passauth]} | $(ratio "${IR[verify/passauth]}" "${IR[verify/floor-minimal]}") × floor-minimal, $(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.10) |"
+echo "| middleware: none | ${IR[middleware/none]} | |"
+echo "| middleware: passauth | ${IR[middleware/passauth]} | overhead over none: ${overhead} Ir = $(ratio "$overhead" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "$overhead" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.15) |"
+echo "| issue: golang-jwt-two-tokens | ${IR[issue/golang-jwt-two-tokens]} | |"
+echo "| issue: golang-jwt-passauth-claims | ${IR[issue/golang-jwt-passauth-claims]} | |"
+echo "| issue: passauth-IssuePair | ${IR[issue/passauth-IssuePair]} | $(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-two-tokens]}") × golang-jwt-two-tokens, **$(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-passauth-claims]}") × golang-jwt-passauth-claims** (target ≤ 1.10) |"
