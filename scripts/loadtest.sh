@@ -90,7 +90,7 @@ trap 'exit 143' TERM
 echo "loadtest: building examples/server" >&2
 go build -o "$dir/server" ./examples/server
 
-# start_server [HASH_SLOTS]: starts the demo on a free port, waits until it
+# start_server [HASH_SLOTS [VERIFY_CACHE_SIZE]]: starts the demo on a free port, waits until it
 # answers (at most 10 s) and sets base.
 start_server() {
 	local port
@@ -99,7 +99,7 @@ start_server() {
 	ADDR="127.0.0.1:$port" \
 		ACCESS_TOKEN_SECRET="loadtest access secret, not for production use" \
 		REFRESH_TOKEN_SECRET="loadtest refresh secret, not for production use" \
-		HASH_SLOTS="${1:-}" REDIS_URL="" \
+		HASH_SLOTS="${1:-}" VERIFY_CACHE_SIZE="${2:-}" REDIS_URL="" \
 		"$dir/server" >"$dir/server.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 1 100); do
@@ -213,5 +213,8 @@ stop_server
 if [ "$COMPARE" = "1" ]; then
 	start_server "$cpus"
 	run_phases "HASH_SLOTS=$cpus (as many as CPUs)" c
+	stop_server
+	start_server "" 1024
+	run_phases "VERIFY_CACHE_SIZE=1024 (verified-token cache on)" a
 	stop_server
 fi

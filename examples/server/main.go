@@ -25,6 +25,8 @@
 //   - HASH_SLOTS: passauth.Config.MaxConcurrentHashes, the password checks
 //     that may run at once (default 0: passauth's default, half the CPUs);
 //     scripts/loadtest.sh sets it to compare bounds under a login flood;
+//   - VERIFY_CACHE_SIZE: passauth.Config.VerifyCacheSize, the verified
+//     access tokens to remember (default 0: no cache);
 //   - REDIS_URL: keep sessions and revocations in Redis, for example
 //     redis://127.0.0.1:6379/0 or redis://:password@host:6379/0. Client
 //     options go in the query, as redis.ParseURL reads them; unless set
@@ -228,6 +230,13 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 			return passauth.Config{}, errors.New("HASH_SLOTS is not a whole number of hashing slots (0 for the default)")
 		}
 		cfg.MaxConcurrentHashes = n
+	}
+	if v := os.Getenv("VERIFY_CACHE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return passauth.Config{}, errors.New("VERIFY_CACHE_SIZE is not a whole number of entries (0 for no cache)")
+		}
+		cfg.VerifyCacheSize = n
 	}
 	return cfg, nil
 }

@@ -24,7 +24,7 @@ var envNames = []string{
 	"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET",
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
-	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS",
+	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS", "VERIFY_CACHE_SIZE",
 	"SWAGGER_UI_URL",
 }
 
@@ -124,6 +124,16 @@ func TestLoadConfig(t *testing.T) {
 			name:          "negative hash slots",
 			env:           map[string]string{"HASH_SLOTS": "-2"},
 			wantErrNaming: "HASH_SLOTS",
+		},
+		{
+			name:          "malformed verify cache size",
+			env:           map[string]string{"VERIFY_CACHE_SIZE": "big"},
+			wantErrNaming: "VERIFY_CACHE_SIZE",
+		},
+		{
+			name:          "negative verify cache size",
+			env:           map[string]string{"VERIFY_CACHE_SIZE": "-1"},
+			wantErrNaming: "VERIFY_CACHE_SIZE",
 		},
 		{
 			name:          "malformed duration",
