@@ -33,9 +33,15 @@ import (
 // oversized body; 400 invalid_grant for a wrong user name or password (the
 // same answer, after the same work, whether or not the user exists) and for
 // a bad or expired refresh token; 400 unsupported_grant_type and
-// invalid_scope; 405 for methods other than POST; 500 server_error when
-// users fails; 503 temporarily_unavailable when Config.Store fails. Every
-// answer carries Cache-Control: no-store.
+// invalid_scope; 405 for methods other than POST; 429 slow_down with
+// Retry-After when Config.UserLimiter or Config.AddrLimiter throttles the
+// login (checked before any lookup or hashing); 500 server_error when users
+// fails; 503 temporarily_unavailable when Config.Store or a limiter fails,
+// or, with Retry-After, when no hashing slot frees within Config.HashWait.
+// Every answer carries Cache-Control: no-store.
+//
+// After a successful login with a hash weaker than Config.PasswordHasher's
+// policy, a users that implements PasswordUpdater is given a new hash.
 //
 // TokenHandler panics if users is nil.
 func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
