@@ -428,6 +428,21 @@ func (e *extendedClaims) MarshalJSON() ([]byte, error) {
 // joinScope validates scope tokens and joins them with single spaces,
 // dropping empty strings and duplicates.
 func joinScope(tokens []string) (string, bool) {
+	clean := true // no empty token, no duplicate: join as they are
+	for i, s := range tokens {
+		if s == "" || contains(tokens[:i], s) {
+			clean = false
+			continue
+		}
+		for j := 0; j < len(s); j++ {
+			if !isScopeChar(s[j]) {
+				return "", false
+			}
+		}
+	}
+	if clean {
+		return strings.Join(tokens, " "), true
+	}
 	list, ok := splitScope(strings.Join(tokens, " "))
 	return strings.Join(list, " "), ok
 }
