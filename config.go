@@ -129,6 +129,15 @@ type Config struct {
 	// means no cache.
 	VerifyCacheSize int
 
+	// ScopePolicy, when set, decides the scopes a password login is granted
+	// (RFC 6749 §3.3), given the user and the scope tokens requested (none
+	// when the client sent no scope). It returns the scopes to grant; an
+	// empty result for a non-empty request is answered 400 invalid_scope.
+	// A refresh keeps, or narrows, what the login was granted. Nil means:
+	// every scope in User.Scopes when none is requested, otherwise those
+	// requested that User.Scopes holds.
+	ScopePolicy func(ctx context.Context, u User, requested []string) []string
+
 	// OnEvent, when set, is called synchronously with each security event
 	// (refresh-token reuse, revocation), so the application can log or alert
 	// on it. It must be safe for concurrent use and return quickly. Nil

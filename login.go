@@ -147,6 +147,9 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	}
 
 	granted := grantScope(requested, u.Scopes)
+	if iss.scopePolicy != nil {
+		granted = iss.scopePolicy(ctx, u, requested)
+	}
 	if len(requested) > 0 && len(granted) == 0 {
 		return TokenPair{}, errScopeDenied
 	}

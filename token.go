@@ -49,6 +49,7 @@ type TokenIssuer struct {
 	userLimiter Limiter
 	addrLimiter Limiter
 	clientAddr  func(*http.Request) string
+	scopePolicy func(context.Context, User, []string) []string
 
 	store        Store
 	cache        *verifyCache // nil when Config.VerifyCacheSize is zero
@@ -82,6 +83,7 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 		checkRevoked: cfg.CheckRevoked,
 		leeway:       cfg.Leeway,
 		onEvent:      cfg.OnEvent,
+		scopePolicy:  cfg.ScopePolicy,
 	}
 	if iss.now == nil {
 		iss.now = time.Now
