@@ -80,6 +80,11 @@ var (
 	errTokenBadClaims  = &tokenError{reason: "invalid claims"}
 	errTokenBadScope   = &tokenError{reason: "invalid scope"}
 	errTokenUnverified = &tokenError{reason: "unverifiable"}
+
+	// Refresh failures, answered as an invalid token: the user is gone or
+	// disabled, or the token was issued to another client (RFC 6749 §6).
+	errUserGone           = &tokenError{reason: "user unknown or disabled"}
+	errTokenInvalidClient = &tokenError{reason: "issued to another client"}
 )
 
 // Error codes from the OAuth 2.0 registries: RFC 6749 §5.2 for the token

@@ -130,10 +130,6 @@ var (
 	errServer       = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "internal error"}
 )
 
-// errUserGone is the refresh failure for a user that no longer exists or is
-// disabled; the handlers answer it as an invalid token.
-var errUserGone = &tokenError{reason: "user unknown or disabled"}
-
 func allowPost(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method == http.MethodPost {
 		return true
@@ -244,10 +240,6 @@ func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) er
 	}
 	return errTokenRevoked
 }
-
-// errTokenInvalidClient is the refresh failure for a token issued to
-// another client.
-var errTokenInvalidClient = &tokenError{reason: "issued to another client"}
 
 // grantError turns a refresh failure into the token endpoint's answer: a
 // bad token is an invalid_grant (RFC 6749 §5.2).

@@ -52,14 +52,7 @@ var (
 // reads only the body, never the query string, and caps it at maxBody bytes.
 func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (tokenRequest, *Error) {
 	var req tokenRequest
-	if mediaType(r) != "application/x-www-form-urlencoded" {
-		return req, errFormType
-	}
-	body, perr := readBody(w, r, maxBody)
-	if perr != nil {
-		return req, perr
-	}
-	form, perr := parseForm(body, tokenParams)
+	form, perr := readForm(w, r, maxBody, tokenParams)
 	if perr != nil {
 		return req, perr
 	}
@@ -84,6 +77,19 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 		req.clientID = id
 	}
 	return req, nil
+}
+
+// readForm reads the application/x-www-form-urlencoded body of a request to
+// the token or revocation endpoint, capped at maxBody bytes, with parseForm.
+func readForm(w http.ResponseWriter, r *http.Request, maxBody int64, params []string) (url.Values, *Error) {
+	if mediaType(r) != "application/x-www-form-urlencoded" {
+		return nil, errFormType
+	}
+	body, perr := readBody(w, r, maxBody)
+	if perr != nil {
+		return nil, perr
+	}
+	return parseForm(body, params)
 }
 
 // parseForm parses an x-www-form-urlencoded body, rejecting repeated
@@ -131,14 +137,7 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool, perr *Error)
 // §2.1). Client credentials, if any, must be well formed but are not
 // checked, as at the token endpoint.
 func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, *Error) {
-	if mediaType(r) != "application/x-www-form-urlencoded" {
-		return "", errFormType
-	}
-	body, perr := readBody(w, r, maxBody)
-	if perr != nil {
-		return "", perr
-	}
-	form, perr := parseForm(body, revocationParams)
+	form, perr := readForm(w, r, maxBody, revocationParams)
 	if perr != nil {
 		return "", perr
 	}
