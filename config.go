@@ -28,7 +28,13 @@ const DefaultMaxBodyBytes = 16 << 10
 // Config configures a TokenIssuer. Pass it by value to NewTokenIssuer, which
 // validates it and keeps a private copy; changing a Config afterwards has no
 // effect on the issuer.
+//
+// Its fields come under four headings: tokens (what signs and verifies
+// them), sessions (the Store and what it enables), logins (the password
+// grant) and HTTP and events.
 type Config struct {
+	// Tokens.
+
 	// AccessSecret is the HMAC-SHA256 key that signs access tokens. It must
 	// be at least MinSecretLen bytes and differ from RefreshSecret.
 	AccessSecret []byte
@@ -62,9 +68,39 @@ type Config struct {
 	// control token expiry.
 	Now func() time.Time
 
-	// MaxBodyBytes caps the request bodies the handlers read; a larger body
-	// is rejected with 400 invalid_request. Zero means DefaultMaxBodyBytes.
-	MaxBodyBytes int64
+	// VerifyCacheSize, when positive, makes VerifyAccess (and so
+	// Authenticate) remember up to that many verified access tokens, so that
+	// a token presented again costs a map lookup instead of a parse and an
+	// HMAC. An entry never outlives its token, and Config.CheckRevoked is
+	// still checked on every call. It costs memory (about the token's size
+	// and 300 bytes an entry) and keeps verified tokens in memory. Zero
+	// means no cache.
+	VerifyCacheSize int
+
+	// Sessions.
+
+	// Store, when set, makes refresh tokens single-use: every refresh
+	// consumes the presented token and issues the next one of its session,
+	// and presenting a consumed token again revokes the whole session (RFC
+	// 9700 §4.14.2). It also makes revocation possible: Revoke,
+	// RevokeSubject and RevocationHandler. Nil means stateless refreshing: a
+	// refresh token stays valid until it expires and cannot be revoked.
+	Store Store
+
+	// SessionTTL, when set, caps a login session however often it is
+	// refreshed: no token outlives the login time ("auth_time") plus
+	// SessionTTL. It must not be shorter than RefreshTTL. Zero means no cap:
+	// each refresh extends the session by RefreshTTL.
+	SessionTTL time.Duration
+
+	// CheckRevoked makes VerifyAccess, and so Authenticate, ask the Store on
+	// every call whether the access token, its session or its subject was
+	// revoked. It costs a store lookup per request and needs Store. False
+	// means revocation takes effect on access tokens only when they expire,
+	// at most AccessTTL later.
+	CheckRevoked bool
+
+	// Logins.
 
 	// PasswordHasher is the password storage policy: the token handler
 	// checks passwords with it, replaces stored hashes it finds weaker (see
@@ -99,36 +135,6 @@ type Config struct {
 	// only that proxy can set; X-Forwarded-For is never trusted by default.
 	ClientAddr func(r *http.Request) string
 
-	// Store, when set, makes refresh tokens single-use: every refresh
-	// consumes the presented token and issues the next one of its session,
-	// and presenting a consumed token again revokes the whole session (RFC
-	// 9700 §4.14.2). It also makes revocation possible: Revoke,
-	// RevokeSubject and RevocationHandler. Nil means stateless refreshing: a
-	// refresh token stays valid until it expires and cannot be revoked.
-	Store Store
-
-	// SessionTTL, when set, caps a login session however often it is
-	// refreshed: no token outlives the login time ("auth_time") plus
-	// SessionTTL. It must not be shorter than RefreshTTL. Zero means no cap:
-	// each refresh extends the session by RefreshTTL.
-	SessionTTL time.Duration
-
-	// CheckRevoked makes VerifyAccess, and so Authenticate, ask the Store on
-	// every call whether the access token, its session or its subject was
-	// revoked. It costs a store lookup per request and needs Store. False
-	// means revocation takes effect on access tokens only when they expire,
-	// at most AccessTTL later.
-	CheckRevoked bool
-
-	// VerifyCacheSize, when positive, makes VerifyAccess (and so
-	// Authenticate) remember up to that many verified access tokens, so that
-	// a token presented again costs a map lookup instead of a parse and an
-	// HMAC. An entry never outlives its token, and Config.CheckRevoked is
-	// still checked on every call. It costs memory (about the token's size
-	// and 300 bytes an entry) and keeps verified tokens in memory. Zero
-	// means no cache.
-	VerifyCacheSize int
-
 	// ScopePolicy, when set, decides the scopes a password login is granted
 	// (RFC 6749 §3.3), given the user and the scope tokens requested (none
 	// when the client sent no scope). It returns the scopes to grant; an
@@ -138,10 +144,17 @@ type Config struct {
 	// requested that User.Scopes holds.
 	ScopePolicy func(ctx context.Context, u User, requested []string) []string
 
-	// OnEvent, when set, is called synchronously with each security event
-	// (refresh-token reuse, revocation), so the application can log or alert
-	// on it. It must be safe for concurrent use and return quickly. Nil
-	// means events are dropped.
+	// HTTP and events.
+
+	// MaxBodyBytes caps the request bodies the handlers read; a larger body
+	// is rejected with 400 invalid_request. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// OnEvent, when set, is called synchronously with each security event,
+	// so that the application can log or alert on it: EventLoginSucceeded,
+	// EventLoginFailed, EventThrottled, EventRefresh, EventRefreshReuse,
+	// EventRevoke and EventRevokeSubject (see EventKind). It must be safe
+	// for concurrent use and return quickly. Nil means events are dropped.
 	OnEvent func(ctx context.Context, e Event)
 }
 
@@ -198,9 +211,10 @@ func ttlFromEnv(durName, minutesName string, errs []error) (time.Duration, []err
 }
 
 // validate reports the first problem with cfg, naming the field and never
-// its value.
+// its value. It checks the fields in the order Config declares them.
 func (cfg *Config) validate() error {
 	switch {
+	// Tokens.
 	case len(cfg.AccessSecret) < MinSecretLen:
 		return fmt.Errorf("passauth: Config.AccessSecret is shorter than %d bytes", MinSecretLen)
 	case len(cfg.RefreshSecret) < MinSecretLen:
@@ -213,18 +227,21 @@ func (cfg *Config) validate() error {
 		return errors.New("passauth: Config.RefreshTTL is not longer than Config.AccessTTL")
 	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
 		return fmt.Errorf("passauth: Config.Leeway is outside 0 to %v", MaxLeeway)
-	case cfg.MaxBodyBytes < 0:
-		return errors.New("passauth: Config.MaxBodyBytes is negative")
+	case cfg.VerifyCacheSize < 0:
+		return errors.New("passauth: Config.VerifyCacheSize is negative")
+	// Sessions.
 	case cfg.SessionTTL < 0 || (cfg.SessionTTL > 0 && cfg.SessionTTL < cfg.RefreshTTL):
 		return errors.New("passauth: Config.SessionTTL is negative or shorter than Config.RefreshTTL")
 	case cfg.CheckRevoked && cfg.Store == nil:
 		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
+	// Logins.
 	case cfg.MaxConcurrentHashes < 0:
 		return errors.New("passauth: Config.MaxConcurrentHashes is negative")
-	case cfg.VerifyCacheSize < 0:
-		return errors.New("passauth: Config.VerifyCacheSize is negative")
 	case cfg.HashWait < 0:
 		return errors.New("passauth: Config.HashWait is negative")
+	// HTTP.
+	case cfg.MaxBodyBytes < 0:
+		return errors.New("passauth: Config.MaxBodyBytes is negative")
 	}
 	return nil
 }

@@ -1,11 +1,11 @@
 package passauth
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Callers branch on them with [errors.Is]; the errors the
@@ -14,7 +14,7 @@ import (
 var (
 	// ErrTokenInvalid is matched by every token verification failure:
 	// malformed, unsigned, foreign-algorithm, badly signed, expired, not yet
-	// valid, of the wrong type, or missing a required claim.
+	// valid, of the wrong type, revoked, or missing a required claim.
 	ErrTokenInvalid = errors.New("passauth: invalid token")
 
 	// ErrTokenExpired is matched, in addition to ErrTokenInvalid, when a token
@@ -26,12 +26,19 @@ var (
 	// Config.Store this is taken as theft: the whole session is revoked.
 	ErrTokenReused = errors.New("passauth: refresh token reused")
 
+	// ErrStoreUnavailable is matched by the errors of operations that failed
+	// because the Store did: refreshing, revoking, and verifying access
+	// tokens when Config.CheckRevoked is set. The handlers answer it with
+	// 503 and never fall back to another store or to stateless behaviour.
+	ErrStoreUnavailable = errors.New("passauth: token store unavailable")
+
 	// ErrPasswordMismatch is returned by CheckPassword when the password does
 	// not match the hash.
 	ErrPasswordMismatch = errors.New("passauth: password does not match")
 
-	// ErrPasswordTooLong is returned for passwords longer than 72 bytes,
-	// which bcrypt cannot hash without silently truncating them.
+	// ErrPasswordTooLong is returned for passwords longer than
+	// MaxBcryptPasswordLen (72) bytes hashed with bcrypt or checked against
+	// a bcrypt hash, which bcrypt could only do by silently truncating them.
 	ErrPasswordTooLong = errors.New("passauth: password longer than 72 bytes")
 
 	// ErrInvalidHash is returned by CheckPassword when the stored hash is not
@@ -61,25 +68,24 @@ func (e *tokenError) Is(target error) bool {
 // Verification failures. They are immutable and safe to return from any
 // goroutine.
 var (
-	errTokenExpired    = &tokenError{reason: "expired", also: ErrTokenExpired}
-	errTokenReused     = &tokenError{reason: "reused", also: ErrTokenReused}
-	errTokenRevoked    = &tokenError{reason: "revoked"}
-	errTokenNoSession  = &tokenError{reason: "missing sid"}
-	errTokenMalformed  = &tokenError{reason: "malformed"}
-	errTokenTooLarge   = &tokenError{reason: "too large"}
-	errTokenAlgorithm  = &tokenError{reason: "unsupported algorithm"}
-	errTokenSignature  = &tokenError{reason: "bad signature"}
-	errTokenType       = &tokenError{reason: "wrong token type"}
-	errTokenCritical   = &tokenError{reason: "unsupported critical header"}
-	errTokenNoExpiry   = &tokenError{reason: "missing exp"}
-	errTokenNoSubject  = &tokenError{reason: "missing sub"}
-	errTokenNoID       = &tokenError{reason: "missing jti"}
-	errTokenNotYet     = &tokenError{reason: "not yet valid"}
-	errTokenIssuer     = &tokenError{reason: "wrong issuer"}
-	errTokenAudience   = &tokenError{reason: "wrong audience"}
-	errTokenBadClaims  = &tokenError{reason: "invalid claims"}
-	errTokenBadScope   = &tokenError{reason: "invalid scope"}
-	errTokenUnverified = &tokenError{reason: "unverifiable"}
+	errTokenExpired   = &tokenError{reason: "expired", also: ErrTokenExpired}
+	errTokenReused    = &tokenError{reason: "reused", also: ErrTokenReused}
+	errTokenRevoked   = &tokenError{reason: "revoked"}
+	errTokenNoSession = &tokenError{reason: "missing sid"}
+	errTokenMalformed = &tokenError{reason: "malformed"}
+	errTokenTooLarge  = &tokenError{reason: "too large"}
+	errTokenAlgorithm = &tokenError{reason: "unsupported algorithm"}
+	errTokenSignature = &tokenError{reason: "bad signature"}
+	errTokenType      = &tokenError{reason: "wrong token type"}
+	errTokenCritical  = &tokenError{reason: "unsupported critical header"}
+	errTokenNoExpiry  = &tokenError{reason: "missing exp"}
+	errTokenNoSubject = &tokenError{reason: "missing sub"}
+	errTokenNoID      = &tokenError{reason: "missing jti"}
+	errTokenNotYet    = &tokenError{reason: "not yet valid"}
+	errTokenIssuer    = &tokenError{reason: "wrong issuer"}
+	errTokenAudience  = &tokenError{reason: "wrong audience"}
+	errTokenBadClaims = &tokenError{reason: "invalid claims"}
+	errTokenBadScope  = &tokenError{reason: "invalid scope"}
 
 	// Refresh failures, answered as an invalid token: the user is gone or
 	// disabled, or the token was issued to another client (RFC 6749 §6).
@@ -87,8 +93,28 @@ var (
 	errTokenInvalidClient = &tokenError{reason: "issued to another client"}
 )
 
+// errNoStore is returned by the revocation methods without Config.Store.
+var errNoStore = errors.New("passauth: revocation needs Config.Store")
+
+// storeError wraps a store failure so that it matches ErrStoreUnavailable;
+// the store's own error stays in the chain for the application's logs.
+func storeError(doing string, err error) error {
+	return fmt.Errorf("passauth: %s: %w: %w", doing, ErrStoreUnavailable, err)
+}
+
+// lookupError wraps a failure of the application's UserLookup. It is
+// answered 500 server_error; its text stays in the chain, never in an
+// answer.
+func lookupError(err error) error {
+	return fmt.Errorf("passauth: looking up a user: %w", err)
+}
+
 // Error codes from the OAuth 2.0 registries: RFC 6749 §5.2 for the token
-// endpoint and RFC 6750 §3.1 for protected resources.
+// endpoint, RFC 6750 §3.1 for protected resources, RFC 7009 §2.2.1 for
+// revocation and RFC 8628 §3.5 for slow_down. CodeInvalidClient and
+// CodeUnauthorizedClient are never sent by passauth, which does not
+// authenticate clients; they are defined for applications that put their
+// own client checks in front of the handlers.
 const (
 	CodeInvalidRequest         = "invalid_request"
 	CodeInvalidClient          = "invalid_client"
@@ -164,33 +190,104 @@ func (e *Error) Challenge() string {
 	return b.String()
 }
 
-// writeJSON writes e as the JSON body of a response with no-store caching,
-// as RFC 6749 §5.2 asks of token endpoint errors.
-func (e *Error) writeJSON(w http.ResponseWriter) {
-	body, err := json.Marshal(e)
-	if err != nil {
-		// A struct of two strings always marshals.
-		body = []byte(`{"error":"server_error"}`)
-	}
-	setTokenHeaders(w.Header())
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
-	}
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(body)
+// The answers, built once, grouped by where they are sent. Descriptions are
+// fixed text.
+
+// Any endpoint.
+var (
+	errMethod      = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
+	errServer      = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "internal error"}
+	errUnavailable = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "token store unavailable, try again later"}
+)
+
+// Request parsing (request.go).
+var (
+	errFormType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/x-www-form-urlencoded"}
+	errBodyType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/json or application/x-www-form-urlencoded"}
+	errBodyTooLarge  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body too large"}
+	errBodyRead      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body could not be read"}
+	errFormMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed form body"}
+	errJSONMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed JSON body"}
+	errRepeated      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
+	errTwoAuthz      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
+	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
+	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
+	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
+	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
+	errNoRefresh     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
+	errNoToken7009   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing token"}
+)
+
+// The token endpoint: the grant type, the password grant and refreshing.
+var (
+	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
+	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
+	errUsernameUTF8 = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
+	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
+	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
+	errBusy         = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "too many logins in progress, try again later", retryAfter: 1}
+	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
+	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
+	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
+	errScopeDenied  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
+	errScopeWiden   = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
+)
+
+// throttled is the 429 answer to a throttled login (RFC 6585 §4), with the
+// RFC 8628 slow_down code that the OAuth registry allows at the token
+// endpoint.
+func throttled(wait time.Duration) *Error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &Error{Code: CodeSlowDown, Status: http.StatusTooManyRequests,
+		Description: "too many failed logins, try again later", retryAfter: max(secs, 1)}
 }
 
-// writeBearer writes e as the answer of a Bearer-protected resource: the
-// WWW-Authenticate challenge and the JSON body.
-func (e *Error) writeBearer(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", e.Challenge())
-	e.writeJSON(w)
+// The revocation endpoint.
+var errCannotRevoke = &Error{Code: CodeUnsupportedTokenType, Status: http.StatusBadRequest, Description: "this server does not revoke tokens"}
+
+// Protected resources (RFC 6750 §3.1), and the refresh endpoint's answers
+// to a bad token, which are the seed's two messages.
+var (
+	errNoToken      = &Error{Status: http.StatusUnauthorized, Description: "Not authenticated"}
+	errInvalidToken = &Error{Code: CodeInvalidToken, Status: http.StatusUnauthorized, Description: "Invalid token"}
+	errExpiredToken = &Error{Code: CodeInvalidToken, Status: http.StatusUnauthorized, Description: "Token expired"}
+)
+
+// insufficientScope is the 403 answer of a resource that requires scope.
+func insufficientScope(scope string) *Error {
+	return &Error{Code: CodeInsufficientScope, Status: http.StatusForbidden,
+		Description: "The access token does not grant the scope this resource requires", Scope: scope}
 }
 
-// setTokenHeaders sets the headers RFC 6749 §5.1 asks of every token
-// endpoint response: a JSON body that no cache may keep.
-func setTokenHeaders(h http.Header) {
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+// grantAnswer translates the error of a token endpoint flow into its answer
+// (RFC 6749 §5.2): a protocol error as it is, a store failure as 503, a bad
+// token as invalid_grant, and anything else, a failed user lookup included,
+// as 500 with nothing of the cause.
+func grantAnswer(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, ErrStoreUnavailable):
+		return errUnavailable
+	case errors.Is(err, ErrTokenExpired):
+		return errExpiredGrant
+	case errors.Is(err, ErrTokenInvalid):
+		return errBadGrant
+	}
+	return errServer
+}
+
+// bearerAnswer translates an error where the token came as a Bearer
+// credential (the middleware, the refresh endpoint) into its RFC 6750
+// answer: "Token expired" or "Invalid token" for a bad token, the rest as
+// grantAnswer does.
+func bearerAnswer(err error) *Error {
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		return errExpiredToken
+	case errors.Is(err, ErrTokenInvalid):
+		return errInvalidToken
+	}
+	return grantAnswer(err)
 }

@@ -1,11 +1,10 @@
 package passauth
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
+	"strconv"
 )
 
 // TokenHandler returns the token endpoint (RFC 6749 §3.2) of the resource
@@ -28,16 +27,22 @@ import (
 // (RFC 9700 §2.4).
 //
 // A success is 200 with a TokenPair as JSON. Failures are JSON
-// {"error","error_description"} as RFC 6749 §5.2 says: 400 invalid_request
-// for a missing or repeated parameter, a wrong Content-Type or a malformed or
-// oversized body; 400 invalid_grant for a wrong user name or password (the
-// same answer, after the same work, whether or not the user exists) and for
-// a bad or expired refresh token; 400 unsupported_grant_type and
-// invalid_scope; 405 for methods other than POST; 429 slow_down with
-// Retry-After when Config.UserLimiter or Config.AddrLimiter throttles the
-// login (checked before any lookup or hashing); 500 server_error when users
-// fails; 503 temporarily_unavailable when Config.Store or a limiter fails,
-// or, with Retry-After, when no hashing slot frees within Config.HashWait.
+// {"error","error_description"} as RFC 6749 §5.2 says:
+//
+//   - 400 invalid_request: a missing or repeated parameter, a wrong
+//     Content-Type, a malformed or oversized body;
+//   - 400 invalid_grant: a wrong user name or password (the same answer,
+//     after the same work, whether or not the user exists), a bad or expired
+//     refresh token;
+//   - 400 unsupported_grant_type, 400 invalid_scope;
+//   - 405 with Allow: POST for other methods;
+//   - 429 slow_down with Retry-After when Config.UserLimiter or
+//     Config.AddrLimiter throttles the login, checked before any lookup or
+//     hashing;
+//   - 500 server_error when users fails;
+//   - 503 temporarily_unavailable when Config.Store or a limiter fails, or,
+//     with Retry-After, when no hashing slot frees within Config.HashWait.
+//
 // Every answer carries Cache-Control: no-store.
 //
 // After a successful login with a hash weaker than Config.PasswordHasher's
@@ -52,255 +57,170 @@ func (iss *TokenIssuer) TokenHandler(users UserLookup) http.Handler {
 		if !allowPost(w, r) {
 			return
 		}
-		req, perr := parseTokenRequest(w, r, iss.maxBody)
-		if perr != nil {
-			perr.writeJSON(w)
-			return
-		}
-		var pair TokenPair
-		switch req.grantType {
-		case "", "password":
-			pair, perr = iss.passwordGrant(r.Context(), r, users, req)
-		case "refresh_token":
-			if req.refreshToken == "" {
-				perr = errNoRefresh
-				break
-			}
-			var err error
-			pair, err = iss.refresh(r.Context(), users, req.refreshToken, req.scope, req.clientID)
-			perr = grantError(err)
-		default:
-			perr = errGrantType
-		}
-		if perr != nil {
-			perr.writeJSON(w)
+		pair, err := iss.tokenEndpoint(w, r, users)
+		if err != nil {
+			writeError(w, grantAnswer(err))
 			return
 		}
 		writePair(w, pair)
 	})
+}
+
+// tokenEndpoint parses a token request and runs its grant.
+func (iss *TokenIssuer) tokenEndpoint(w http.ResponseWriter, r *http.Request, users UserLookup) (TokenPair, error) {
+	req, err := parseTokenRequest(w, r, iss.maxBody)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	switch req.grantType {
+	case "", "password":
+		return iss.passwordGrant(r.Context(), r, users, req)
+	case "refresh_token":
+		if req.refreshToken == "" {
+			return TokenPair{}, errNoRefresh
+		}
+		return iss.refresh(r.Context(), refreshRequest{
+			token: req.refreshToken, scope: req.scope, clientID: req.clientID, users: users,
+		})
+	}
+	return TokenPair{}, errGrantType
 }
 
 // RefreshHandler returns the seed application's refresh endpoint: a POST
 // whose refresh token comes as a JSON body {"refresh_token": "…"} (the
 // seed's final version), as a refresh_token form field, or in an
 // Authorization: Bearer header (its first version). A success is 200 with a
-// new TokenPair, as from TokenHandler.
+// new TokenPair, as from TokenHandler. With a store, a refresh token is
+// single-use: see Refresh.
 //
-// A bad, expired or access token is 401 with
-// WWW-Authenticate: Bearer error="invalid_token" and the description
-// "Token expired" or "Invalid token"; a malformed request is 400
-// invalid_request; a failure of Config.Store is 503 temporarily_unavailable.
-// With a store, a refresh token is single-use: see Refresh.
+// users looks up the user named by the token's subject: a refresh for a
+// user that is gone or disabled fails as an invalid token.
 //
-// When users is not nil, the user named by the token's subject is looked up
-// and a refresh for a user that is gone or disabled fails as an invalid
-// token; a nil users skips that check.
+// Failures:
+//
+//   - 401 with WWW-Authenticate: Bearer error="invalid_token" and the
+//     description "Token expired" or "Invalid token": a bad, expired,
+//     reused, revoked or access token;
+//   - 400 invalid_request: a malformed request;
+//   - 405 with Allow: POST for other methods;
+//   - 500 server_error when users fails;
+//   - 503 temporarily_unavailable when Config.Store fails.
+//
+// RefreshHandler panics if users is nil; code that refreshes without a
+// user check calls Refresh.
 func (iss *TokenIssuer) RefreshHandler(users UserLookup) http.Handler {
+	if users == nil {
+		panic("passauth: RefreshHandler needs a UserLookup")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPost(w, r) {
 			return
 		}
-		token, perr := parseRefreshRequest(w, r, iss.maxBody)
-		if perr != nil {
-			perr.writeBearer(w)
-			return
+		token, err := parseRefreshRequest(w, r, iss.maxBody)
+		var pair TokenPair
+		if err == nil {
+			pair, err = iss.refresh(r.Context(), refreshRequest{token: token, users: users})
 		}
-		pair, err := iss.refresh(r.Context(), users, token, "", "")
 		if err != nil {
-			if errors.Is(err, ErrTokenInvalid) {
-				invalidTokenError(err).writeBearer(w)
-			} else {
-				grantError(err).writeJSON(w)
-			}
+			writeChallenge(w, bearerAnswer(err))
 			return
 		}
 		writePair(w, pair)
 	})
 }
 
-// Answers of the token endpoint, built once.
-var (
-	errMethod       = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
-	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
-	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
-	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
-	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
-	errScopeDenied  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
-	errScopeWiden   = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
-	errServer       = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "internal error"}
-)
+// RevocationHandler returns a token revocation endpoint (RFC 7009): a POST
+// with an application/x-www-form-urlencoded body holding token and,
+// optionally, token_type_hint, which is accepted and ignored since the
+// handler tells the two token types apart itself. It revokes the token as
+// Revoke does. In the demo server, logging out is this call with the refresh
+// token.
+//
+// It answers 200 with an empty body when the token was revoked and also,
+// as RFC 7009 §2.2 requires, when the token is invalid, expired or unknown;
+// 400 invalid_request for a malformed request; 400 unsupported_token_type
+// without Config.Store; 405 with Allow: POST for other methods; and 503
+// temporarily_unavailable when the store fails, so that the client retries
+// rather than believe a revocation that did not happen.
+func (iss *TokenIssuer) RevocationHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPost(w, r) {
+			return
+		}
+		token, err := parseRevocationRequest(w, r, iss.maxBody)
+		switch {
+		case err != nil:
+		case iss.sessions.store == nil:
+			err = errCannotRevoke
+		default:
+			if err = iss.Revoke(r.Context(), token); errors.Is(err, ErrTokenInvalid) {
+				err = nil // RFC 7009 §2.2: nothing to revoke is a success
+			}
+		}
+		if err != nil {
+			writeError(w, grantAnswer(err))
+			return
+		}
+		setTokenHeaders(w.Header())
+		w.Header().Del("Content-Type")
+		w.WriteHeader(http.StatusOK)
+	})
+}
 
+// allowPost answers 405 with Allow: POST to other methods.
 func allowPost(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method == http.MethodPost {
 		return true
 	}
 	w.Header().Set("Allow", http.MethodPost)
-	errMethod.writeJSON(w)
+	writeError(w, errMethod)
 	return false
-}
-
-// Refresh exchanges a refresh token for the next pair of its session, as
-// RefreshHandler does but without a user lookup: the subject, client,
-// scope and application claims carry over. With Config.Store the presented
-// token is consumed; presenting it again fails with an error matching
-// ErrTokenReused (and ErrTokenInvalid) and revokes the session.
-//
-// It fails with an error matching ErrTokenInvalid (and ErrTokenExpired for
-// an expired token or session) when the token is not valid, and one matching
-// ErrStoreUnavailable when the store fails.
-func (iss *TokenIssuer) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	return iss.refresh(ctx, nil, refreshToken, "", "")
-}
-
-// refresh verifies a refresh token and issues the next pair of its session,
-// with the same subject, client and application claims, and the scope
-// granted before or the narrower scope asked for. With a store, the
-// presented token is consumed: a second presentation is reuse and revokes
-// the session.
-//
-// It returns a token error (matching ErrTokenInvalid) when the token or its
-// user is not valid, an error matching ErrStoreUnavailable when the store
-// fails, and an *Error for anything else.
-func (iss *TokenIssuer) refresh(ctx context.Context, users UserLookup, token, scope, clientID string) (TokenPair, error) {
-	claims, err := iss.VerifyRefresh(ctx, token)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	if clientID != "" && clientID != claims.ClientID {
-		// RFC 6749 §6: the token must have been issued to this client.
-		return TokenPair{}, errTokenInvalidClient
-	}
-	if iss.store != nil {
-		if claims.SessionID == "" {
-			return TokenPair{}, errTokenNoSession
-		}
-		if err := iss.checkDenied(ctx, claims); err != nil {
-			return TokenPair{}, err
-		}
-	}
-	if users != nil {
-		u, found, err := users.LookupUser(ctx, claims.Subject)
-		if err != nil {
-			return TokenPair{}, errServer
-		}
-		if !found || u.Disabled {
-			return TokenPair{}, errUserGone
-		}
-	}
-	o := issueOptions{clientID: claims.ClientID, sessionID: claims.SessionID, authTime: claims.AuthTime}
-	if o.authTime.IsZero() {
-		o.authTime = claims.IssuedAt
-	}
-	o.scopes, _ = splitScope(claims.Scope)
-	requested, ok := splitScope(scope)
-	if !ok {
-		return TokenPair{}, errScopeSyntax
-	}
-	if len(requested) > 0 {
-		if len(grantScope(requested, o.scopes)) != len(requested) {
-			return TokenPair{}, errScopeWiden
-		}
-		o.scopes = requested
-	}
-	if o.extra, err = claims.extra(); err != nil {
-		return TokenPair{}, errServer
-	}
-	m, err := iss.mint(claims.Subject, o, iss.now())
-	switch {
-	case errors.Is(err, ErrTokenInvalid):
-		return TokenPair{}, err // the session has outlived Config.SessionTTL
-	case err != nil:
-		return TokenPair{}, errServer
-	}
-	if iss.store != nil {
-		if err := iss.rotate(ctx, claims, m); err != nil {
-			return TokenPair{}, err
-		}
-	}
-	iss.emit(ctx, Event{Kind: EventRefresh, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
-	return m.pair, nil
-}
-
-// rotate replaces the session's current refresh token, that of claims, by
-// the one just minted.
-func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) error {
-	res, err := iss.store.Rotate(ctx, claims.SessionID, claims.ID, m.refreshID, m.refreshExp)
-	if err != nil {
-		return storeError("rotating a refresh token", err)
-	}
-	switch res {
-	case RotateOK:
-		return nil
-	case RotateReused:
-		// The store has revoked the family; also refuse the session's access
-		// tokens. The request fails whether or not that succeeds.
-		_ = iss.denySession(ctx, claims.SessionID)
-		iss.emit(ctx, Event{Kind: EventRefreshReuse, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
-		return errTokenReused
-	}
-	return errTokenRevoked
-}
-
-// grantError turns a refresh failure into the token endpoint's answer: a
-// bad token is an invalid_grant (RFC 6749 §5.2).
-func grantError(err error) *Error {
-	var perr *Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &perr):
-		return perr
-	case errors.Is(err, ErrStoreUnavailable):
-		return errUnavailable
-	case errors.Is(err, ErrTokenExpired):
-		return errExpiredGrant
-	}
-	return errBadGrant
-}
-
-// splitScope splits a space-separated scope parameter into its tokens,
-// reporting false when one has a character RFC 6749 §3.3 does not allow.
-// Duplicates are dropped.
-func splitScope(scope string) ([]string, bool) {
-	var tokens []string
-	for s := range strings.SplitSeq(scope, " ") {
-		if s == "" || contains(tokens, s) {
-			continue
-		}
-		for i := 0; i < len(s); i++ {
-			if !isScopeChar(s[i]) {
-				return nil, false
-			}
-		}
-		tokens = append(tokens, s)
-	}
-	return tokens, true
-}
-
-// grantScope returns the scopes to grant a user holding held who asked for
-// requested: all held when requested is empty, otherwise those requested
-// that are held.
-func grantScope(requested, held []string) []string {
-	if len(requested) == 0 {
-		return held
-	}
-	var granted []string
-	for _, s := range requested {
-		if contains(held, s) {
-			granted = append(granted, s)
-		}
-	}
-	return granted
 }
 
 // writePair writes a successful token response (RFC 6749 §5.1).
 func writePair(w http.ResponseWriter, pair TokenPair) {
 	body, err := json.Marshal(pair)
 	if err != nil {
-		errServer.writeJSON(w)
+		writeError(w, errServer)
 		return
 	}
 	setTokenHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// writeError writes e as the JSON body of a response with no-store caching,
+// as RFC 6749 §5.2 asks of token endpoint errors, and Retry-After when e
+// has one.
+func writeError(w http.ResponseWriter, e *Error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		// A struct of strings always marshals.
+		body = []byte(`{"error":"server_error"}`)
+	}
+	setTokenHeaders(w.Header())
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(body)
+}
+
+// writeChallenge writes e as the answer to a request that presented, or
+// should have presented, a Bearer token: the WWW-Authenticate challenge of
+// RFC 6750 §3 and the JSON body. A server-side failure (5xx) is not the
+// token's fault and gets no challenge.
+func writeChallenge(w http.ResponseWriter, e *Error) {
+	if e.Status < http.StatusInternalServerError {
+		w.Header().Set("WWW-Authenticate", e.Challenge())
+	}
+	writeError(w, e)
+}
+
+// setTokenHeaders sets the headers RFC 6749 §5.1 asks of every token
+// endpoint response: a JSON body that no cache may keep.
+func setTokenHeaders(h http.Header) {
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
 }

@@ -374,8 +374,8 @@ func TestRefreshHandlerErrors(t *testing.T) {
 	}
 }
 
-// RefreshHandler(nil) trusts the refresh token alone; with a lookup it
-// checks the user still exists.
+// RefreshHandler checks that the user may still log in; it needs a lookup
+// for that, and panics without one. Refresh, from code, skips the check.
 func TestRefreshHandlerUserCheck(t *testing.T) {
 	t.Parallel()
 	f := newHTTPFixture(t)
@@ -383,14 +383,15 @@ func TestRefreshHandlerUserCheck(t *testing.T) {
 	f.users.remove("alice")
 	req := postForm("refresh_token", pair.RefreshToken)
 
-	rec := do(t, f.iss.RefreshHandler(nil), req)
-	next := requirePair(t, rec)
+	assert.PanicsWithValue(t, "passauth: RefreshHandler needs a UserLookup", func() { f.iss.RefreshHandler(nil) })
+	rec := do(t, f.iss.RefreshHandler(f.users.lookup(false)), req)
+	assertError(t, rec, http.StatusUnauthorized, "invalid_token", "Invalid token")
+
+	next, err := f.iss.Refresh(context.Background(), pair.RefreshToken)
+	require.NoError(t, err)
 	claims, err := f.iss.VerifyAccess(context.Background(), next.AccessToken)
 	require.NoError(t, err)
 	assert.Equal(t, "alice", claims.Subject)
-
-	rec = do(t, f.iss.RefreshHandler(f.users.lookup(false)), req)
-	assertError(t, rec, http.StatusUnauthorized, "invalid_token", "Invalid token")
 }
 
 // Application claims added with WithClaims survive refreshing at both

@@ -8,20 +8,34 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/golang-jwt/jwt/v5"
 )
+
+// TokenPair is a token endpoint's successful answer (RFC 6749 §5.1), with the
+// RFC's JSON names.
+type TokenPair struct {
+	// AccessToken is the JWT to send as "Authorization: Bearer".
+	AccessToken string `json:"access_token"`
+	// TokenType is always "bearer".
+	TokenType string `json:"token_type"`
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64 `json:"expires_in"`
+	// RefreshToken is the JWT that obtains the next pair.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Scope is the space-separated scope granted, empty for none.
+	Scope string `json:"scope,omitempty"`
+}
 
 // IssueOption sets an optional part of the tokens IssuePair creates.
 type IssueOption func(*issueOptions)
 
+// issueOptions is what a pair is minted with besides its subject: what the
+// options set and, when a refresh continues a session, its ID and login
+// time.
 type issueOptions struct {
 	scopes   []string
 	clientID string
 	extra    map[string]any
 
-	// Set by refreshing, which continues a session: its ID and the time the
-	// user logged in.
 	sessionID string
 	authTime  time.Time
 }
@@ -58,9 +72,6 @@ func WithClaims(claims map[string]any) IssueOption {
 	}
 }
 
-// reservedClaims are the claim names the package sets itself.
-var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "auth_time"}
-
 // IssuePair starts a login session for subject, the user the tokens speak
 // for (the "sub" claim), and returns its first access and refresh tokens. The
 // subject must be non-empty valid UTF-8.
@@ -73,27 +84,7 @@ func (iss *TokenIssuer) IssuePair(ctx context.Context, subject string, opts ...I
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return iss.issuePair(ctx, subject, o)
-}
-
-// issuePair issues a pair; with a store, it starts the session's family.
-func (iss *TokenIssuer) issuePair(ctx context.Context, subject string, o issueOptions) (TokenPair, error) {
-	now := iss.now()
-	o.sessionID, o.authTime = rand.Text(), now
-	m, err := iss.mint(subject, o, now)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	if iss.store != nil {
-		res, err := iss.store.Rotate(ctx, o.sessionID, "", m.refreshID, m.refreshExp)
-		if err != nil {
-			return TokenPair{}, storeError("starting a session", err)
-		}
-		if res != RotateOK {
-			return TokenPair{}, fmt.Errorf("passauth: starting a session: the store answered %v: %w", res, ErrStoreUnavailable)
-		}
-	}
-	return m.pair, nil
+	return iss.startSession(ctx, subject, o)
 }
 
 // minted is a signed pair and what the store needs to know of it.
@@ -104,8 +95,9 @@ type minted struct {
 }
 
 // mint signs an access and a refresh token. Neither outlives the session:
-// with Config.SessionTTL set, both expire by o.authTime + SessionTTL.
-func (iss *TokenIssuer) mint(subject string, o issueOptions, now time.Time) (minted, error) {
+// with Config.SessionTTL set, both expire by o.authTime + SessionTTL, and a
+// session already past that fails with errTokenExpired.
+func (t *tokens) mint(subject string, o issueOptions, now time.Time) (minted, error) {
 	if subject == "" || !utf8.ValidString(subject) {
 		return minted{}, errors.New("passauth: subject is empty or not valid UTF-8")
 	}
@@ -118,20 +110,33 @@ func (iss *TokenIssuer) mint(subject string, o issueOptions, now time.Time) (min
 			return minted{}, fmt.Errorf("passauth: claim %q is set by passauth and cannot be overridden", name)
 		}
 	}
-	accessExp, refreshExp := now.Add(iss.accessKind.ttl), now.Add(iss.refreshKind.ttl)
-	if iss.sessionTTL > 0 {
-		end := o.authTime.Add(iss.sessionTTL)
+	accessExp, refreshExp := now.Add(t.access.ttl), now.Add(t.refresh.ttl)
+	if t.sessionTTL > 0 {
+		end := o.authTime.Add(t.sessionTTL)
 		if !end.After(now) {
 			return minted{}, errTokenExpired
 		}
 		accessExp, refreshExp = earlier(accessExp, end), earlier(refreshExp, end)
 	}
-	refreshID := rand.Text()
-	access, err := iss.sign(&iss.accessKind, subject, scope, rand.Text(), now, accessExp, o)
+	c := wireClaims{
+		Issuer:    t.issuer,
+		Subject:   subject,
+		Audience:  t.audience,
+		IssuedAt:  numericDate(now),
+		Scope:     scope,
+		ClientID:  o.clientID,
+		SessionID: o.sessionID,
+		AuthTime:  numericDate(o.authTime),
+	}
+	// IDs are rand.Text: 130 random bits.
+	c.ID, c.ExpiresAt = rand.Text(), numericDate(accessExp)
+	access, err := t.sign(&t.access, &c, o.extra)
 	if err != nil {
 		return minted{}, err
 	}
-	refresh, err := iss.sign(&iss.refreshKind, subject, scope, refreshID, now, refreshExp, o)
+	refreshID := rand.Text()
+	c.ID, c.ExpiresAt = refreshID, numericDate(refreshExp)
+	refresh, err := t.sign(&t.refresh, &c, o.extra)
 	if err != nil {
 		return minted{}, err
 	}
@@ -153,37 +158,4 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// sign creates one token of kind k.
-func (iss *TokenIssuer) sign(k *tokenKind, subject, scope, id string, now, exp time.Time, o issueOptions) (string, error) {
-	wc := wireClaims{
-		Issuer:    iss.issuer,
-		Subject:   subject,
-		Audience:  iss.audience,
-		ExpiresAt: numericDate(exp),
-		IssuedAt:  numericDate(now),
-		ID:        id, // rand.Text: 130 random bits
-		Scope:     scope,
-		ClientID:  o.clientID,
-		SessionID: o.sessionID,
-		AuthTime:  numericDate(o.authTime),
-	}
-	var claims jwt.Claims = &wc
-	if len(o.extra) > 0 {
-		claims = &extendedClaims{wireClaims: &wc, extra: o.extra}
-	}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	t.Header["typ"] = k.typ
-	s, err := t.SignedString(k.key)
-	if err != nil {
-		// Only a claim value that does not marshal to JSON gets here.
-		return "", errors.New("passauth: cannot encode token claims as JSON")
-	}
-	return s, nil
-}
-
-// numericDate is t in the precision of JWT times, whole seconds.
-func numericDate(t time.Time) jwt.NumericDate {
-	return jwt.NumericDate{Time: t.Truncate(time.Second)}
 }

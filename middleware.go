@@ -2,7 +2,6 @@ package passauth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
 
@@ -19,7 +18,9 @@ import (
 //     "WWW-Authenticate: Bearer" and no error code;
 //   - a bad, expired or refresh token: 401 with error="invalid_token";
 //   - a malformed or repeated Authorization header: 400 with
-//     error="invalid_request".
+//     error="invalid_request";
+//   - with Config.CheckRevoked, a store failure: 503
+//     temporarily_unavailable.
 func (iss *TokenIssuer) Authenticate(next http.Handler) http.Handler {
 	return iss.authenticate(next, false)
 }
@@ -34,18 +35,11 @@ func (iss *TokenIssuer) AuthenticateOptional(next http.Handler) http.Handler {
 	return iss.authenticate(next, true)
 }
 
-// Answers of the middleware, built once.
-var (
-	errNoToken      = &Error{Status: http.StatusUnauthorized, Description: "Not authenticated"}
-	errInvalidToken = &Error{Code: CodeInvalidToken, Status: http.StatusUnauthorized, Description: "Invalid token"}
-	errExpiredToken = &Error{Code: CodeInvalidToken, Status: http.StatusUnauthorized, Description: "Token expired"}
-)
-
 func (iss *TokenIssuer) authenticate(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, perr := bearerToken(r)
-		if perr != nil {
-			perr.writeBearer(w)
+		token, err := bearerToken(r)
+		if err != nil {
+			writeChallenge(w, bearerAnswer(err))
 			return
 		}
 		if token == "" {
@@ -53,45 +47,14 @@ func (iss *TokenIssuer) authenticate(next http.Handler, optional bool) http.Hand
 				next.ServeHTTP(w, r)
 				return
 			}
-			errNoToken.writeBearer(w)
+			writeChallenge(w, errNoToken)
 			return
 		}
 		claims, err := iss.VerifyAccess(r.Context(), token)
 		if err != nil {
-			if errors.Is(err, ErrStoreUnavailable) {
-				errUnavailable.writeJSON(w)
-			} else {
-				invalidTokenError(err).writeBearer(w)
-			}
+			writeChallenge(w, bearerAnswer(err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
 	})
-}
-
-// invalidTokenError is the RFC 6750 answer to a token that failed
-// verification: "Token expired" for an expired one, "Invalid token" for the
-// rest, the seed's two messages.
-func invalidTokenError(err error) *Error {
-	if errors.Is(err, ErrTokenExpired) {
-		return errExpiredToken
-	}
-	return errInvalidToken
-}
-
-// claimsKey is the context key of verified claims.
-type claimsKey struct{}
-
-// ClaimsFromContext returns the claims Authenticate or AuthenticateOptional
-// put in ctx, and whether there were any.
-func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
-	c, ok := ctx.Value(claimsKey{}).(*Claims)
-	return c, ok && c != nil
-}
-
-// ContextWithClaims returns a copy of ctx carrying claims, as Authenticate
-// stores them. It is meant for tests of handlers that sit behind the
-// middleware.
-func ContextWithClaims(ctx context.Context, claims *Claims) context.Context {
-	return context.WithValue(ctx, claimsKey{}, claims)
 }

@@ -102,11 +102,16 @@ func (a Argon2id) NeedsRehash(hash string) bool {
 // DefaultBcryptCost is the cost the Bcrypt policy uses when its Cost is zero.
 const DefaultBcryptCost = 12
 
-// MaxPasswordLen is the longest password bcrypt can hash, in bytes. Longer
+// MaxBcryptPasswordLen is the longest password bcrypt can hash, in bytes:
+// bcrypt's own limit, not a limit of passauth or of Argon2id. Longer
 // passwords are rejected with ErrPasswordTooLong rather than silently
 // truncated, when hashing with bcrypt and when checking a bcrypt hash.
-// Argon2id has no such limit.
-const MaxPasswordLen = 72
+const MaxBcryptPasswordLen = 72
+
+// MaxPasswordLen is MaxBcryptPasswordLen.
+//
+// Deprecated: the limit is bcrypt's alone; use MaxBcryptPasswordLen.
+const MaxPasswordLen = MaxBcryptPasswordLen
 
 // Bcrypt is the bcrypt password policy, for applications that must keep
 // writing bcrypt hashes. Zero Cost means DefaultBcryptCost.
@@ -123,9 +128,9 @@ func (b Bcrypt) cost() int {
 
 // Hash returns a bcrypt hash of password in the modular crypt format
 // ("$2a$12$…"). It fails with ErrPasswordTooLong for passwords over
-// MaxPasswordLen bytes.
+// MaxBcryptPasswordLen bytes.
 func (b Bcrypt) Hash(password string) (string, error) {
-	if len(password) > MaxPasswordLen {
+	if len(password) > MaxBcryptPasswordLen {
 		return "", ErrPasswordTooLong
 	}
 	if b.cost() < bcrypt.MinCost {
@@ -163,7 +168,7 @@ func HashPassword(password string) (string, error) {
 // in the $2a$, $2b$ and $2y$ variants (Python's bcrypt, passlib, PHP).
 //
 // It returns nil on a match, ErrPasswordMismatch on a wrong password,
-// ErrPasswordTooLong for a password over MaxPasswordLen bytes checked against
+// ErrPasswordTooLong for a password over MaxBcryptPasswordLen bytes checked against
 // a bcrypt hash (which could only match by truncation), and ErrInvalidHash
 // when hash is malformed, of another scheme, or asks for more work than
 // passauth allows (see the limits in parseArgon2id). A malformed hash never
@@ -181,7 +186,7 @@ func CheckPassword(hash, password string) error {
 		}
 		return nil
 	case isBcryptHash(hash):
-		if len(password) > MaxPasswordLen {
+		if len(password) > MaxBcryptPasswordLen {
 			return ErrPasswordTooLong
 		}
 		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))

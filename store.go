@@ -2,15 +2,8 @@ package passauth
 
 import (
 	"context"
-	"errors"
 	"time"
 )
-
-// ErrStoreUnavailable is matched by the errors of operations that failed
-// because the Store did: refreshing, revoking, and verifying access tokens
-// when Config.CheckRevoked is set. The handlers answer it with 503 and never
-// fall back to another store or to stateless behaviour.
-var ErrStoreUnavailable = errors.New("passauth: token store unavailable")
 
 // Store keeps the state that makes refresh tokens rotate and revocation
 // work: one record per login session (a token family: every refresh token

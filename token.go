@@ -2,11 +2,8 @@ package passauth
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -25,38 +22,19 @@ const (
 // rejected before any decoding.
 const maxTokenLen = 8 << 10
 
-// TokenIssuer issues and verifies the access and refresh tokens of one
-// service: HS256-signed JWTs (RFC 7519) with the "typ" header of RFC 9068
-// for access tokens, a distinct type for refresh tokens, and a separate
-// secret for each.
-//
-// A TokenIssuer is immutable after NewTokenIssuer returns it and is safe for
-// concurrent use by any number of goroutines; verification takes no locks.
-type TokenIssuer struct {
-	accessKind  tokenKind
-	refreshKind tokenKind
+// tokens is the part of a TokenIssuer that signs and verifies: the two token
+// kinds with their keys, parsers and lifetimes, the claims every token
+// carries, and the verify cache.
+type tokens struct {
+	access  tokenKind
+	refresh tokenKind
 
-	issuer   string
-	audience jwt.ClaimStrings
-	now      func() time.Time
-
-	maxBody int64
-
-	hasher      PasswordHasher
-	dummyHash   func() string
-	hashSlots   chan struct{}
-	hashWait    time.Duration
-	userLimiter Limiter
-	addrLimiter Limiter
-	clientAddr  func(*http.Request) string
-	scopePolicy func(context.Context, User, []string) []string
-
-	store        Store
-	cache        *verifyCache // nil when Config.VerifyCacheSize is zero
-	sessionTTL   time.Duration
-	checkRevoked bool
-	leeway       time.Duration
-	onEvent      func(context.Context, Event)
+	issuer     string
+	audience   jwt.ClaimStrings
+	leeway     time.Duration
+	sessionTTL time.Duration // zero: no cap on a session's tokens
+	now        func() time.Time
+	cache      *verifyCache // nil when Config.VerifyCacheSize is zero
 }
 
 // tokenKind holds what signs and verifies one kind of token.
@@ -68,44 +46,31 @@ type tokenKind struct {
 	keyFunc jwt.Keyfunc
 }
 
-// NewTokenIssuer validates cfg and returns an issuer built from a private
-// copy of it. The error names the offending Config field, never its value.
-func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
+// newTokens builds the token part of an issuer from a validated Config. It
+// copies the secrets and builds the parsers once.
+func newTokens(cfg Config) tokens {
+	t := tokens{
+		issuer:     cfg.Issuer,
+		leeway:     cfg.Leeway,
+		sessionTTL: cfg.SessionTTL,
+		now:        cfg.Now,
 	}
-	iss := &TokenIssuer{
-		issuer:       cfg.Issuer,
-		now:          cfg.Now,
-		maxBody:      cfg.MaxBodyBytes,
-		store:        cfg.Store,
-		sessionTTL:   cfg.SessionTTL,
-		checkRevoked: cfg.CheckRevoked,
-		leeway:       cfg.Leeway,
-		onEvent:      cfg.OnEvent,
-		scopePolicy:  cfg.ScopePolicy,
-	}
-	if iss.now == nil {
-		iss.now = time.Now
-	}
-	if iss.maxBody == 0 {
-		iss.maxBody = DefaultMaxBodyBytes
+	if t.now == nil {
+		t.now = time.Now
 	}
 	if cfg.Audience != "" {
-		iss.audience = jwt.ClaimStrings{cfg.Audience}
+		t.audience = jwt.ClaimStrings{cfg.Audience}
 	}
-	iss.setPasswordPolicy(cfg)
 	if cfg.VerifyCacheSize > 0 {
-		iss.cache = newVerifyCache(cfg.VerifyCacheSize)
+		t.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
-
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithStrictDecoding(),
 		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(iss.now),
+		jwt.WithTimeFunc(t.now),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -113,9 +78,9 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	iss.accessKind = newTokenKind(AccessTokenType, cfg.AccessSecret, cfg.AccessTTL, opts)
-	iss.refreshKind = newTokenKind(RefreshTokenType, cfg.RefreshSecret, cfg.RefreshTTL, opts)
-	return iss, nil
+	t.access = newTokenKind(AccessTokenType, cfg.AccessSecret, cfg.AccessTTL, opts)
+	t.refresh = newTokenKind(RefreshTokenType, cfg.RefreshSecret, cfg.RefreshTTL, opts)
+	return t
 }
 
 func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.ParserOption) tokenKind {
@@ -128,8 +93,7 @@ func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.Parse
 		parser: jwt.NewParser(opts...),
 		keyFunc: func(t *jwt.Token) (any, error) {
 			// RFC 8725 §3.11 and RFC 9068 §4: the type is checked before the
-			// key is handed out. Media types compare case-insensitively and
-			// may carry the "application/" prefix.
+			// key is handed out.
 			if got, _ := t.Header["typ"].(string); !typeMatches(got, typ) {
 				return nil, errTokenType
 			}
@@ -154,21 +118,6 @@ func typeMatches(got, want string) bool {
 	return strings.EqualFold(got, want)
 }
 
-// TokenPair is a token endpoint's successful answer (RFC 6749 §5.1), with the
-// RFC's JSON names.
-type TokenPair struct {
-	// AccessToken is the JWT to send as "Authorization: Bearer".
-	AccessToken string `json:"access_token"`
-	// TokenType is always "bearer".
-	TokenType string `json:"token_type"`
-	// ExpiresIn is the access token's lifetime in seconds.
-	ExpiresIn int64 `json:"expires_in"`
-	// RefreshToken is the JWT that obtains the next pair.
-	RefreshToken string `json:"refresh_token,omitempty"`
-	// Scope is the space-separated scope granted, empty for none.
-	Scope string `json:"scope,omitempty"`
-}
-
 // VerifyAccess verifies an access token and returns its claims. Every
 // failure matches ErrTokenInvalid with errors.Is; an expired token also
 // matches ErrTokenExpired.
@@ -178,11 +127,11 @@ type TokenPair struct {
 // error matching ErrStoreUnavailable (not ErrTokenInvalid) when the store
 // cannot answer.
 func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
-	c, err := iss.verifyAccess(token)
-	if err != nil || !iss.checkRevoked {
+	c, err := iss.tokens.verifyAccess(token)
+	if err != nil || !iss.sessions.checkRevoked {
 		return c, err
 	}
-	if err := iss.checkDenied(ctx, c, "jti:"+c.ID); err != nil {
+	if err := iss.sessions.checkDenied(ctx, c, denyTokenPrefix+c.ID); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -192,35 +141,38 @@ func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims
 // same errors as VerifyAccess. It does not consume the token: without a store
 // a refresh token stays usable until it expires.
 func (iss *TokenIssuer) VerifyRefresh(ctx context.Context, token string) (*Claims, error) {
-	return iss.verify(&iss.refreshKind, token)
+	return iss.tokens.verify(&iss.tokens.refresh, token)
 }
 
 // verifyAccess verifies an access token, through the cache when there is
 // one.
-func (iss *TokenIssuer) verifyAccess(token string) (*Claims, error) {
-	if iss.cache == nil {
-		return iss.verify(&iss.accessKind, token)
+func (t *tokens) verifyAccess(token string) (*Claims, error) {
+	if t.cache == nil {
+		return t.verify(&t.access, token)
 	}
-	now := iss.now()
-	if c, ok := iss.cache.get(token, now); ok {
+	now := t.now()
+	if c, ok := t.cache.get(token, now); ok {
 		return c, nil
 	}
-	c, err := iss.verify(&iss.accessKind, token)
+	c, err := t.verify(&t.access, token)
 	if err == nil {
-		iss.cache.put(token, c, c.ExpiresAt.Add(iss.leeway), now)
+		t.cache.put(token, c, c.ExpiresAt.Add(t.leeway), now)
 	}
 	return c, err
 }
 
-func (iss *TokenIssuer) verify(k *tokenKind, token string) (*Claims, error) {
+// verify checks a token of kind k: its size, then golang-jwt's parse with
+// the kind's pinned algorithm, type and key, then the claims every passauth
+// token carries.
+func (t *tokens) verify(k *tokenKind, token string) (*Claims, error) {
 	if len(token) > maxTokenLen {
 		return nil, errTokenTooLarge
 	}
 	// One allocation holds both the decoded wire form and the result.
 	p := new(parsed)
-	t, err := k.parser.ParseWithClaims(token, &p.wire, k.keyFunc)
+	jt, err := k.parser.ParseWithClaims(token, &p.wire, k.keyFunc)
 	if err != nil {
-		return nil, iss.mapError(t, &p.wire, err)
+		return nil, t.mapError(jt, &p.wire, err)
 	}
 	w := &p.wire
 	p.out = Claims{
@@ -245,23 +197,24 @@ type parsed struct {
 }
 
 // mapError turns a golang-jwt error into one of the package's token errors,
-// so that callers see only passauth's sentinels.
-func (iss *TokenIssuer) mapError(t *jwt.Token, w *wireClaims, err error) error {
+// so that callers see only passauth's sentinels. The keyfunc's own errors
+// (type, crit) come back as they are.
+func (t *tokens) mapError(jt *jwt.Token, w *wireClaims, err error) error {
 	var te *tokenError
 	switch {
 	case errors.As(err, &te):
 		return te
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return errTokenMalformed
-	case t == nil || t.Method == nil || t.Method != jwt.SigningMethodHS256:
+	case jt == nil || jt.Method != jwt.SigningMethodHS256:
+		// An unknown, missing or other algorithm: golang-jwt reports it as
+		// unverifiable or as an invalid signature.
 		return errTokenAlgorithm
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return errTokenSignature
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return errTokenUnverified
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer) || (iss.issuer != "" && w.Issuer == ""):
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer) || (t.issuer != "" && w.Issuer == ""):
 		return errTokenIssuer
-	case errors.Is(err, jwt.ErrTokenInvalidAudience) || (len(iss.audience) > 0 && len(w.Audience) == 0):
+	case errors.Is(err, jwt.ErrTokenInvalidAudience) || (len(t.audience) > 0 && len(w.Audience) == 0):
 		return errTokenAudience
 	case errors.Is(err, jwt.ErrTokenNotValidYet) || errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return errTokenNotYet
@@ -281,76 +234,26 @@ func payloadSegment(token string) string {
 	return payload
 }
 
-// Claims are the verified claims of a token.
-type Claims struct {
-	// Subject is the "sub" claim: the user the token speaks for. Never empty.
-	Subject string
-	// ID is the "jti" claim, unique to the token.
-	ID string
-	// Scope is the "scope" claim: space-separated scope tokens, or empty.
-	Scope string
-	// ClientID is the "client_id" claim, or empty.
-	ClientID string
-	// SessionID is the "sid" claim: the login session, shared by every
-	// token descending from one login. Empty in tokens of other issuers.
-	SessionID string
-	// Issuer is the "iss" claim, or empty.
-	Issuer string
-	// Audience is the "aud" claim, or nil.
-	Audience []string
-	// IssuedAt is the "iat" claim, or the zero time when absent.
-	IssuedAt time.Time
-	// AuthTime is the "auth_time" claim: when the user logged in, or the
-	// zero time when absent.
-	AuthTime time.Time
-	// ExpiresAt is the "exp" claim.
-	ExpiresAt time.Time
-
-	payload string
-}
-
-// Scopes returns the scope tokens of c.Scope.
-func (c *Claims) Scopes() []string {
-	return strings.Fields(c.Scope)
-}
-
-// HasScope reports whether c grants scope.
-func (c *Claims) HasScope(scope string) bool {
-	for s := range strings.SplitSeq(c.Scope, " ") {
-		if s == scope && s != "" {
-			return true
-		}
+// sign creates one token of kind k with the claims c and, when extra is not
+// empty, the application's claims beside them.
+func (t *tokens) sign(k *tokenKind, c *wireClaims, extra map[string]any) (string, error) {
+	var claims jwt.Claims = c
+	if len(extra) > 0 {
+		claims = &extendedClaims{wireClaims: c, extra: extra}
 	}
-	return false
-}
-
-// Decode unmarshals the token's whole JSON claims set into v, the way
-// json.Unmarshal does. Use it to read claims added with WithClaims. It is
-// only valid on Claims returned by VerifyAccess or VerifyRefresh.
-func (c *Claims) Decode(v any) error {
-	if c.payload == "" {
-		return errors.New("passauth: Claims.Decode called on claims that did not come from a verified token")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c.payload)
+	jt := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	jt.Header["typ"] = k.typ
+	s, err := jt.SignedString(k.key)
 	if err != nil {
-		return fmt.Errorf("passauth: decoding claims: %w", err)
+		// Only a claim value that does not marshal to JSON gets here.
+		return "", errors.New("passauth: cannot encode token claims as JSON")
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("passauth: decoding claims: %w", err)
-	}
-	return nil
+	return s, nil
 }
 
-// extra returns the claims of c that the package does not set itself.
-func (c *Claims) extra() (map[string]any, error) {
-	var m map[string]any
-	if err := c.Decode(&m); err != nil {
-		return nil, err
-	}
-	for _, name := range reservedClaims {
-		delete(m, name)
-	}
-	return m, nil
+// numericDate is t in the precision of JWT times, whole seconds.
+func numericDate(t time.Time) jwt.NumericDate {
+	return jwt.NumericDate{Time: t.Truncate(time.Second)}
 }
 
 // wireClaims is the JSON form of a token's claims set. Its times are values,
@@ -369,6 +272,10 @@ type wireClaims struct {
 	SessionID string           `json:"sid,omitempty"`
 	AuthTime  jwt.NumericDate  `json:"auth_time,omitzero"`
 }
+
+// reservedClaims are the claim names of wireClaims: the package sets them
+// itself, and WithClaims may not.
+var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "sid", "auth_time"}
 
 // The jwt.Claims methods, for the parser's validation.
 
@@ -395,8 +302,7 @@ func (w *wireClaims) Validate() error {
 		return errTokenNoSubject
 	case w.ID == "":
 		return errTokenNoID
-	}
-	if !validScope(w.Scope) {
+	case !validScope(w.Scope):
 		return errTokenBadScope
 	}
 	return nil
@@ -409,7 +315,7 @@ type extendedClaims struct {
 }
 
 func (e *extendedClaims) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, len(e.extra)+9)
+	m := make(map[string]any, len(e.extra)+len(reservedClaims))
 	for k, v := range e.extra {
 		m[k] = v
 	}
@@ -425,59 +331,4 @@ func (e *extendedClaims) MarshalJSON() ([]byte, error) {
 		m[k] = v
 	}
 	return json.Marshal(m)
-}
-
-// joinScope validates scope tokens and joins them with single spaces,
-// dropping empty strings and duplicates.
-func joinScope(tokens []string) (string, bool) {
-	clean := true // no empty token, no duplicate: join as they are
-	for i, s := range tokens {
-		if s == "" || contains(tokens[:i], s) {
-			clean = false
-			continue
-		}
-		for j := 0; j < len(s); j++ {
-			if !isScopeChar(s[j]) {
-				return "", false
-			}
-		}
-	}
-	if clean {
-		return strings.Join(tokens, " "), true
-	}
-	list, ok := splitScope(strings.Join(tokens, " "))
-	return strings.Join(list, " "), ok
-}
-
-// validScope reports whether s is empty or scope tokens separated by single
-// spaces, as joinScope writes it.
-func validScope(s string) bool {
-	prev := byte(' ')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == ' ' {
-			if prev == ' ' {
-				return false
-			}
-		} else if !isScopeChar(c) {
-			return false
-		}
-		prev = c
-	}
-	return prev != ' ' || s == ""
-}
-
-// isScopeChar reports whether c is an NQCHAR of RFC 6749 §3.3.
-func isScopeChar(c byte) bool {
-	return c >= 0x21 && c != 0x22 && c != 0x5c && c <= 0x7e
-}
-
-// contains reports whether list holds s.
-func contains(list []string, s string) bool {
-	for _, t := range list {
-		if t == s {
-			return true
-		}
-	}
-	return false
 }

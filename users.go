@@ -9,8 +9,12 @@ type User struct {
 	// user up again by this name, so the lookup must find it.
 	Username string
 
-	// PasswordHash is the stored hash, as HashPassword returns it or as
-	// another bcrypt implementation wrote it.
+	// PasswordHash is the stored hash in one of the formats CheckPassword
+	// reads: an argon2id PHC string ("$argon2id$v=19$m=…,t=…,p=…$salt$hash",
+	// as HashPassword, argon2-cffi, passlib and pwdlib write it) or a bcrypt
+	// hash ("$2a$", "$2b$" or "$2y$"), or in the application's own format
+	// when Config.PasswordHasher reads it. An empty or unreadable hash never
+	// matches.
 	PasswordHash string
 
 	// Disabled, when set, makes the account unable to log in or refresh. The

@@ -10,6 +10,11 @@ import (
 	"strings"
 )
 
+// This file holds every parser of what a client sends: the token endpoint's
+// form, the refresh endpoint's JSON, form or Bearer header, the revocation
+// form, Basic client credentials and the Bearer header of protected
+// requests. The fuzz targets cover each of them.
+
 // tokenRequest is a parsed token endpoint request: the form of RFC 6749
 // §4.3.2 (password grant) and §6 (refresh), which is also FastAPI's
 // OAuth2PasswordRequestForm.
@@ -30,31 +35,13 @@ var tokenParams = []string{"grant_type", "username", "password", "scope", "refre
 // §2.1), which may not be repeated either.
 var revocationParams = []string{"token", "token_type_hint", "client_id", "client_secret"}
 
-// Protocol errors of request parsing. The descriptions are fixed text.
-var (
-	errFormType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/x-www-form-urlencoded"}
-	errBodyType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/json or application/x-www-form-urlencoded"}
-	errBodyTooLarge  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body too large"}
-	errBodyRead      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body could not be read"}
-	errFormMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed form body"}
-	errJSONMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed JSON body"}
-	errRepeated      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
-	errTwoAuthz      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
-	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
-	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
-	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
-	errNoToken7009   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing token"}
-	errNoRefresh     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
-	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
-)
-
 // parseTokenRequest reads the form body of a token endpoint request. It
 // reads only the body, never the query string, and caps it at maxBody bytes.
-func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (tokenRequest, *Error) {
+func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (tokenRequest, error) {
 	var req tokenRequest
-	form, perr := readForm(w, r, maxBody, tokenParams)
-	if perr != nil {
-		return req, perr
+	form, err := readForm(w, r, maxBody, tokenParams)
+	if err != nil {
+		return req, err
 	}
 	req.grantType = form.Get("grant_type")
 	req.username = form.Get("username")
@@ -66,9 +53,9 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 	// RFC 6749 §2.3.1: the client may authenticate with HTTP Basic, its
 	// identifier and secret form-encoded first. x/oauth2 and Swagger UI send
 	// Basic with an empty identifier and secret for public clients.
-	id, secret, hasBasic, perr := basicCredentials(r)
-	if perr != nil {
-		return req, perr
+	id, secret, hasBasic, err := basicCredentials(r)
+	if err != nil {
+		return req, err
 	}
 	if hasBasic && (id != "" || secret != "") {
 		if form.Get("client_secret") != "" || (req.clientID != "" && req.clientID != id) {
@@ -81,20 +68,20 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 
 // readForm reads the application/x-www-form-urlencoded body of a request to
 // the token or revocation endpoint, capped at maxBody bytes, with parseForm.
-func readForm(w http.ResponseWriter, r *http.Request, maxBody int64, params []string) (url.Values, *Error) {
+func readForm(w http.ResponseWriter, r *http.Request, maxBody int64, params []string) (url.Values, error) {
 	if mediaType(r) != "application/x-www-form-urlencoded" {
 		return nil, errFormType
 	}
-	body, perr := readBody(w, r, maxBody)
-	if perr != nil {
-		return nil, perr
+	body, err := readBody(w, r, maxBody)
+	if err != nil {
+		return nil, err
 	}
 	return parseForm(body, params)
 }
 
 // parseForm parses an x-www-form-urlencoded body, rejecting repeated
 // parameters among params (RFC 6749 §3.2). An empty value counts as absent.
-func parseForm(body []byte, params []string) (url.Values, *Error) {
+func parseForm(body []byte, params []string) (url.Values, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, errFormMalformed
@@ -109,7 +96,7 @@ func parseForm(body []byte, params []string) (url.Values, *Error) {
 
 // basicCredentials returns the client credentials of an Authorization: Basic
 // header, if there is one.
-func basicCredentials(r *http.Request) (id, secret string, ok bool, perr *Error) {
+func basicCredentials(r *http.Request) (id, secret string, ok bool, err error) {
 	switch v := r.Header["Authorization"]; {
 	case len(v) == 0:
 		return "", "", false, nil
@@ -136,13 +123,13 @@ func basicCredentials(r *http.Request) (id, secret string, ok bool, perr *Error)
 // parseRevocationRequest reads the token of a revocation request (RFC 7009
 // §2.1). Client credentials, if any, must be well formed but are not
 // checked, as at the token endpoint.
-func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, *Error) {
-	form, perr := readForm(w, r, maxBody, revocationParams)
-	if perr != nil {
-		return "", perr
+func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, error) {
+	form, err := readForm(w, r, maxBody, revocationParams)
+	if err != nil {
+		return "", err
 	}
-	if _, _, _, perr := basicCredentials(r); perr != nil {
-		return "", perr
+	if _, _, _, err := basicCredentials(r); err != nil {
+		return "", err
 	}
 	token := form.Get("token")
 	if token == "" {
@@ -154,14 +141,14 @@ func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int6
 // parseRefreshRequest finds the refresh token of a request to the refresh
 // endpoint: in a JSON body {"refresh_token": "…"}, in a form body, or in an
 // Authorization: Bearer header. More than one of these is an error.
-func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, *Error) {
-	fromHeader, perr := bearerToken(r)
-	if perr != nil {
-		return "", perr
+func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (string, error) {
+	fromHeader, err := bearerToken(r)
+	if err != nil {
+		return "", err
 	}
-	body, perr := readBody(w, r, maxBody)
-	if perr != nil {
-		return "", perr
+	body, err := readBody(w, r, maxBody)
+	if err != nil {
+		return "", err
 	}
 	var fromBody string
 	switch mt := mediaType(r); {
@@ -176,9 +163,9 @@ func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) 
 			fromBody = *req.RefreshToken
 		}
 	case mt == "application/x-www-form-urlencoded":
-		form, perr := parseForm(body, tokenParams)
-		if perr != nil {
-			return "", perr
+		form, err := parseForm(body, tokenParams)
+		if err != nil {
+			return "", err
 		}
 		fromBody = form.Get("refresh_token")
 	case len(body) > 0 || mt != "":
@@ -214,7 +201,7 @@ func mediaType(r *http.Request) string {
 }
 
 // readBody reads the whole request body, at most maxBody bytes.
-func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *Error) {
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -234,7 +221,7 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *E
 // another scheme. The scheme is matched case-insensitively. A Bearer header
 // whose token is missing or not a b64token, or a repeated Authorization
 // header, is an invalid_request.
-func bearerToken(r *http.Request) (string, *Error) {
+func bearerToken(r *http.Request) (string, error) {
 	v := r.Header["Authorization"]
 	switch {
 	case len(v) == 0:
