@@ -13,29 +13,9 @@ import (
 	"github.com/passauth/passauth"
 )
 
-// cacheIssuer returns an issuer with a verify cache on a clock the test
-// moves.
-func cacheIssuer(t testing.TB, size int, store passauth.Store) (*passauth.TokenIssuer, *time.Time) {
-	t.Helper()
-	now := time.Now().Truncate(time.Second)
-	iss, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:    []byte("cache-test-access-secret-0123456789ab"),
-		RefreshSecret:   []byte("cache-test-refresh-secret-0123456789ab"),
-		AccessTTL:       time.Minute,
-		RefreshTTL:      time.Hour,
-		Leeway:          5 * time.Second,
-		VerifyCacheSize: size,
-		Store:           store,
-		CheckRevoked:    store != nil,
-		Now:             func() time.Time { return now },
-	})
-	require.NoError(t, err)
-	return iss, &now
-}
-
 func TestVerifyCacheHitReturnsTheSameClaims(t *testing.T) {
 	t.Parallel()
-	iss, _ := cacheIssuer(t, 64, nil)
+	iss := newIssuer(t, withVerifyCache(64))
 	ctx := context.Background()
 	pair, err := iss.IssuePair(ctx, "alice", passauth.WithScope("me"), passauth.WithClaims(map[string]any{"tenant": "acme"}))
 	require.NoError(t, err)
@@ -56,27 +36,33 @@ func TestVerifyCacheHitReturnsTheSameClaims(t *testing.T) {
 	assert.Equal(t, "acme", extra.Tenant)
 }
 
+// withVerifyCache sets Config.VerifyCacheSize.
+func withVerifyCache(size int) func(*passauth.Config) {
+	return func(c *passauth.Config) { c.VerifyCacheSize = size }
+}
+
 func TestVerifyCacheNeverOutlivesTheToken(t *testing.T) {
 	t.Parallel()
-	iss, now := cacheIssuer(t, 64, nil)
+	f := newFixture(t, withVerifyCache(64), func(c *passauth.Config) { c.Leeway = 5 * time.Second })
+	iss := f.iss
 	ctx := context.Background()
 	pair, err := iss.IssuePair(ctx, "alice")
 	require.NoError(t, err)
 	_, err = iss.VerifyAccess(ctx, pair.AccessToken) // cached
 	require.NoError(t, err)
 
-	*now = now.Add(time.Minute + 4*time.Second) // past exp, within the leeway
+	f.clock.Advance(testAccessTTL + 4*time.Second) // past exp, within the leeway
 	_, err = iss.VerifyAccess(ctx, pair.AccessToken)
 	require.NoError(t, err)
 
-	*now = now.Add(time.Second) // exp + leeway
+	f.clock.Advance(time.Second) // exp + leeway
 	_, err = iss.VerifyAccess(ctx, pair.AccessToken)
 	require.ErrorIs(t, err, passauth.ErrTokenExpired)
 }
 
 func TestVerifyCacheDoesNotCacheFailures(t *testing.T) {
 	t.Parallel()
-	iss, _ := cacheIssuer(t, 64, nil)
+	iss := newIssuer(t, withVerifyCache(64))
 	ctx := context.Background()
 	pair, err := iss.IssuePair(ctx, "alice")
 	require.NoError(t, err)
@@ -90,7 +76,8 @@ func TestVerifyCacheDoesNotCacheFailures(t *testing.T) {
 
 func TestVerifyCacheKeepsCheckingRevocation(t *testing.T) {
 	t.Parallel()
-	iss, now := cacheIssuer(t, 64, passauth.NewMemoryStore())
+	f := newFixture(t, withVerifyCache(64), withMemoryStore, withCheckRevoked)
+	iss := f.iss
 	ctx := context.Background()
 	pair, err := iss.IssuePair(ctx, "alice")
 	require.NoError(t, err)
@@ -105,7 +92,7 @@ func TestVerifyCacheKeepsCheckingRevocation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = iss.VerifyAccess(ctx, other.AccessToken)
 	require.NoError(t, err)
-	*now = now.Add(time.Second)
+	f.clock.Advance(time.Second)
 	require.NoError(t, iss.RevokeSubject(ctx, "bob"))
 	_, err = iss.VerifyAccess(ctx, other.AccessToken)
 	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
@@ -113,7 +100,7 @@ func TestVerifyCacheKeepsCheckingRevocation(t *testing.T) {
 
 func TestVerifyCacheConcurrentAndBounded(t *testing.T) {
 	t.Parallel()
-	iss, _ := cacheIssuer(t, 16, nil) // far fewer entries than tokens
+	iss := newIssuer(t, withVerifyCache(16)) // far fewer entries than tokens
 	ctx := context.Background()
 	tokens := make([]string, 200)
 	for i := range tokens {
@@ -149,24 +136,12 @@ func TestVerifyCacheConcurrentAndBounded(t *testing.T) {
 	}
 }
 
-func TestVerifyCacheSizeValidated(t *testing.T) {
-	t.Parallel()
-	_, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:    []byte("cache-test-access-secret-0123456789ab"),
-		RefreshSecret:   []byte("cache-test-refresh-secret-0123456789ab"),
-		AccessTTL:       time.Minute,
-		RefreshTTL:      time.Hour,
-		VerifyCacheSize: -1,
-	})
-	require.ErrorContains(t, err, "VerifyCacheSize")
-}
-
 // BenchmarkVerifyAccessCache compares a cache hit with a miss (a full
 // verification, plus remembering the result) and with no cache.
 func BenchmarkVerifyAccessCache(b *testing.B) {
 	ctx := context.Background()
 	b.Run("none", func(b *testing.B) {
-		iss, _ := cacheIssuer(b, 0, nil)
+		iss := newIssuer(b)
 		pair, err := iss.IssuePair(ctx, "alice", passauth.WithScope("me items"))
 		require.NoError(b, err)
 		b.ReportAllocs()
@@ -177,7 +152,7 @@ func BenchmarkVerifyAccessCache(b *testing.B) {
 		}
 	})
 	b.Run("hit", func(b *testing.B) {
-		iss, _ := cacheIssuer(b, 1024, nil)
+		iss := newIssuer(b, withVerifyCache(1024))
 		pair, err := iss.IssuePair(ctx, "alice", passauth.WithScope("me items"))
 		require.NoError(b, err)
 		b.ReportAllocs()
@@ -190,7 +165,7 @@ func BenchmarkVerifyAccessCache(b *testing.B) {
 	b.Run("miss", func(b *testing.B) {
 		// 1024 tokens through 16 entries: nearly every lookup misses,
 		// verifies and evicts.
-		iss, _ := cacheIssuer(b, 16, nil)
+		iss := newIssuer(b, withVerifyCache(16))
 		tokens := make([]string, 1024)
 		for i := range tokens {
 			pair, err := iss.IssuePair(ctx, "alice", passauth.WithScope("me items"))

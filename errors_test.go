@@ -4,7 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -122,20 +127,31 @@ func TestErrorJSON(t *testing.T) {
 	})
 }
 
-// TestErrorCodes pins the registered RFC 6749 §5.2 and RFC 6750 §3.1 codes.
+// TestErrorCodes pins every exported Code constant to its name in the
+// OAuth 2.0 registries (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
+// RFC 8628 §3.5). A constant added to the package and not to the table
+// fails the test.
 func TestErrorCodes(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ got, want string }{
-		{passauth.CodeInvalidRequest, "invalid_request"},
-		{passauth.CodeInvalidClient, "invalid_client"},
-		{passauth.CodeInvalidGrant, "invalid_grant"},
-		{passauth.CodeUnauthorizedClient, "unauthorized_client"},
-		{passauth.CodeUnsupportedGrantType, "unsupported_grant_type"},
-		{passauth.CodeInvalidScope, "invalid_scope"},
-		{passauth.CodeInvalidToken, "invalid_token"},
-		{passauth.CodeInsufficientScope, "insufficient_scope"},
-		{passauth.CodeServerError, "server_error"},
+	tests := []struct{ name, got, want string }{
+		{"CodeInvalidRequest", passauth.CodeInvalidRequest, "invalid_request"},
+		{"CodeInvalidClient", passauth.CodeInvalidClient, "invalid_client"},
+		{"CodeInvalidGrant", passauth.CodeInvalidGrant, "invalid_grant"},
+		{"CodeUnauthorizedClient", passauth.CodeUnauthorizedClient, "unauthorized_client"},
+		{"CodeUnsupportedGrantType", passauth.CodeUnsupportedGrantType, "unsupported_grant_type"},
+		{"CodeInvalidScope", passauth.CodeInvalidScope, "invalid_scope"},
+		{"CodeInvalidToken", passauth.CodeInvalidToken, "invalid_token"},
+		{"CodeInsufficientScope", passauth.CodeInsufficientScope, "insufficient_scope"},
+		{"CodeServerError", passauth.CodeServerError, "server_error"},
+		{"CodeTemporarilyUnavailable", passauth.CodeTemporarilyUnavailable, "temporarily_unavailable"},
+		{"CodeUnsupportedTokenType", passauth.CodeUnsupportedTokenType, "unsupported_token_type"},
+		{"CodeSlowDown", passauth.CodeSlowDown, "slow_down"},
 	}
+	var names []string
+	for _, tc := range tests {
+		names = append(names, tc.name)
+	}
+	assert.ElementsMatch(t, exportedNames(t, token.CONST, "Code"), names, "the table does not list every exported Code constant")
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			t.Parallel()
@@ -144,21 +160,68 @@ func TestErrorCodes(t *testing.T) {
 	}
 }
 
-// TestSentinels checks the sentinels are distinct, carry the package prefix,
-// and that only token errors match ErrTokenInvalid.
+// exportedNames returns the names of the package's exported top-level
+// declarations of kind tok (token.CONST or token.VAR) that start with
+// prefix, read from its non-test source files.
+func exportedNames(t *testing.T, tok token.Token, prefix string) []string {
+	t.Helper()
+	paths, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	var names []string
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != tok {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if name.IsExported() && strings.HasPrefix(name.Name, prefix) {
+						names = append(names, name.Name)
+					}
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, names, "no exported %s with prefix %q: the scan is broken", tok, prefix)
+	return names
+}
+
+// TestSentinels checks that every exported sentinel is listed, carries the
+// package prefix, and is distinct: none matches another with errors.Is.
 func TestSentinels(t *testing.T) {
 	t.Parallel()
-	sentinels := []error{
-		passauth.ErrTokenInvalid, passauth.ErrTokenExpired, passauth.ErrPasswordMismatch,
-		passauth.ErrPasswordTooLong, passauth.ErrInvalidHash,
+	sentinels := []struct {
+		name string
+		err  error
+	}{
+		{"ErrTokenInvalid", passauth.ErrTokenInvalid},
+		{"ErrTokenExpired", passauth.ErrTokenExpired},
+		{"ErrTokenReused", passauth.ErrTokenReused},
+		{"ErrStoreUnavailable", passauth.ErrStoreUnavailable},
+		{"ErrPasswordMismatch", passauth.ErrPasswordMismatch},
+		{"ErrPasswordTooLong", passauth.ErrPasswordTooLong},
+		{"ErrInvalidHash", passauth.ErrInvalidHash},
 	}
+	var names []string
+	for _, s := range sentinels {
+		names = append(names, s.name)
+	}
+	assert.ElementsMatch(t, exportedNames(t, token.VAR, "Err"), names, "the table does not list every exported sentinel")
 	for i, a := range sentinels {
-		t.Run(a.Error(), func(t *testing.T) {
+		t.Run(a.err.Error(), func(t *testing.T) {
 			t.Parallel()
-			assert.Regexp(t, `^passauth: [a-z]`, a.Error())
+			assert.Regexp(t, `^passauth: [a-z]`, a.err.Error())
 			for j, b := range sentinels {
 				if i != j {
-					assert.NotErrorIs(t, a, b)
+					assert.NotErrorIs(t, a.err, b.err, "%s matches %s", a.name, b.name)
+					assert.NotEqual(t, a.err.Error(), b.err.Error(), "%s and %s read the same", a.name, b.name)
 				}
 			}
 		})

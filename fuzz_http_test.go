@@ -1,5 +1,9 @@
 package passauth_test
 
+// Fuzz targets of the HTTP entry points, over the shared fixture: the
+// Authorization header the middleware reads, and the bodies and headers of
+// the token and refresh endpoints.
+
 import (
 	"bytes"
 	"context"
@@ -8,81 +12,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/golang-jwt/jwt/v5"
+	"time"
 
 	"github.com/passauth/passauth"
 )
-
-// fuzzHTTPFixture is a fixture whose lookup never fails, with a valid pair
-// for alice and an expired one, for seeding.
-func fuzzHTTPFixture(f *testing.F) (fx *httpFixture, valid, expired passauth.TokenPair) {
-	fx = newHTTPFixture(f)
-	fx.token = fx.iss.TokenHandler(fx.users.lookup(false))
-	fx.refresh = fx.iss.RefreshHandler(fx.users.lookup(false))
-	ctx := context.Background()
-	valid, err := fx.iss.IssuePair(ctx, "alice", passauth.WithScope("me items"), passauth.WithClientID("web"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	past := newHTTPFixture(f)
-	past.clock.Advance(-2 * httpRefreshTTL)
-	expired, err = past.iss.IssuePair(ctx, "alice")
-	if err != nil {
-		f.Fatal(err)
-	}
-	return fx, valid, expired
-}
-
-// fuzzServe runs one request with optional Content-Type and Authorization
-// headers ("" leaves them out) and checks the properties every answer has.
-func fuzzServe(t *testing.T, h http.Handler, target, contentType, authz, body string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
-	if contentType != "" {
-		r.Header["Content-Type"] = []string{contentType}
-	}
-	if authz != "" {
-		r.Header["Authorization"] = []string{authz}
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	assertNoLeak(t, rec.Body.Bytes())
-	if !json.Valid(rec.Body.Bytes()) {
-		t.Errorf("status %d with a body that is not JSON", rec.Code)
-	}
-	if rec.Header().Get("Cache-Control") != "no-store" {
-		t.Errorf("status %d without Cache-Control: no-store", rec.Code)
-	}
-	return rec
-}
-
-// acceptableBearer reports whether header is one of the spellings of
-// "Bearer <token>" the middleware must accept: the scheme in any case, one
-// or more spaces, the token itself.
-func acceptableBearer(header, token string) bool {
-	scheme, rest, ok := strings.Cut(header, " ")
-	return ok && strings.EqualFold(scheme, "Bearer") && strings.TrimLeft(rest, " ") == token
-}
-
-// fixedAccessToken is an access token for alice, valid at the fixtures'
-// clock, signed here with golang-jwt rather than by the issuer and with a
-// fixed "jti", so that every fuzzing process computes the same string.
-func fixedAccessToken(tb testing.TB) string {
-	tb.Helper()
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub":   "alice",
-		"jti":   "fixed-fuzz-token",
-		"scope": "me",
-		"iat":   httpEpoch.Unix(),
-		"exp":   httpEpoch.Add(httpAccessTTL).Unix(),
-	})
-	t.Header["typ"] = passauth.AccessTokenType
-	s, err := t.SignedString(httpAccessSecret)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 func FuzzAuthorizationHeader(f *testing.F) {
 	fx, pair, expired := fuzzHTTPFixture(f)
@@ -113,10 +46,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 			}
 			w.WriteHeader(http.StatusOK)
 		}))
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.Header["Authorization"] = []string{header}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
+		rec := do(t, h, httpReq{method: http.MethodGet, header: []string{"Authorization", header}})
 
 		want := acceptableBearer(header, valid.AccessToken)
 		switch rec.Code {
@@ -144,6 +74,57 @@ func FuzzAuthorizationHeader(f *testing.F) {
 	})
 }
 
+// fuzzEpoch is the clock of the fuzz fixtures: fixed, unlike testEpoch,
+// so that every fuzzing process mints the same fixedAccessToken.
+var fuzzEpoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fuzzHTTPFixture is a fixture at fuzzEpoch whose lookup never fails, with
+// a valid pair for alice and an expired one, for seeding.
+func fuzzHTTPFixture(f *testing.F) (fx *fixture, valid, expired passauth.TokenPair) {
+	fx = newFixture(f)
+	fx.clock.Set(fuzzEpoch)
+	// failingUser is just an unknown name here: a fuzzed body may name it.
+	users := passauth.UserLookupFunc(func(ctx context.Context, name string) (passauth.User, bool, error) {
+		if name == failingUser {
+			return passauth.User{}, false, nil
+		}
+		return fx.users.LookupUser(ctx, name)
+	})
+	fx.token = fx.iss.TokenHandler(users)
+	fx.refresh = fx.iss.RefreshHandler(users)
+	ctx := context.Background()
+	valid, err := fx.iss.IssuePair(ctx, "alice", passauth.WithScope("me items"), passauth.WithClientID("web"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	expired, err = newIssuer(f, at(fuzzEpoch.Add(-2*testRefreshTTL))).IssuePair(ctx, "alice")
+	if err != nil {
+		f.Fatal(err)
+	}
+	return fx, valid, expired
+}
+
+// acceptableBearer reports whether header is one of the spellings of
+// "Bearer <token>" the middleware must accept: the scheme in any case, one
+// or more spaces, the token itself.
+func acceptableBearer(header, token string) bool {
+	scheme, rest, ok := strings.Cut(header, " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && strings.TrimLeft(rest, " ") == token
+}
+
+// fixedAccessToken is an access token for alice, valid at fuzzEpoch,
+// signed with golang-jwt rather than by the issuer and with a fixed "jti",
+// so that every fuzzing process computes the same string.
+func fixedAccessToken(tb testing.TB) string {
+	tb.Helper()
+	return mintHS256(tb, nil, map[string]any{
+		"jti":   "fixed-fuzz-token",
+		"scope": "me",
+		"iat":   fuzzEpoch.Unix(),
+		"exp":   fuzzEpoch.Add(testAccessTTL).Unix(),
+	})
+}
+
 func FuzzTokenRequest(f *testing.F) {
 	fx, valid, expired := fuzzHTTPFixture(f)
 	login := formBody("username", "alice", "password", alicePassword)
@@ -161,7 +142,7 @@ func FuzzTokenRequest(f *testing.F) {
 		{form, "", "username=alice&username=alice&password=x"},
 		{form, "", "username=alice&password=%zz"},
 		{form, "", "username=alice;password=x"},
-		{form, "", padForm(login, httpMaxBody+1)},
+		{form, "", padForm(login, testMaxBody+1)},
 		{form, "", formBody("grant_type", "client_credentials")},
 		{form, "", formBody("username", "alice", "password", alicePassword, "scope", `me"`)},
 		{form, "", formBody("grant_type", "refresh_token", "refresh_token", valid.RefreshToken)},
@@ -179,7 +160,7 @@ func FuzzTokenRequest(f *testing.F) {
 		f.Add(s.contentType, s.authz, s.body)
 	}
 	f.Fuzz(func(t *testing.T, contentType, authz, body string) {
-		rec := fuzzServe(t, fx.token, "/", contentType, authz, body)
+		rec := fuzzServe(t, fx.token, contentType, authz, body)
 		switch rec.Code {
 		case http.StatusOK:
 			var pair passauth.TokenPair
@@ -215,6 +196,24 @@ func FuzzTokenRequest(f *testing.F) {
 	})
 }
 
+// fuzzServe runs one POST with optional Content-Type and Authorization
+// headers ("" leaves them out) and checks the properties every answer has.
+func fuzzServe(t *testing.T, h http.Handler, contentType, authz, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httpReq{contentType: contentType, body: body}
+	if authz != "" {
+		r.header = []string{"Authorization", authz}
+	}
+	rec := do(t, h, r)
+	if !json.Valid(rec.Body.Bytes()) {
+		t.Errorf("status %d with a body that is not JSON", rec.Code)
+	}
+	if rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("status %d without Cache-Control: no-store", rec.Code)
+	}
+	return rec
+}
+
 func FuzzRefreshRequest(f *testing.F) {
 	fx, valid, expired := fuzzHTTPFixture(f)
 	jsonBody := func(tok string) string { return `{"refresh_token":"` + tok + `"}` }
@@ -242,7 +241,7 @@ func FuzzRefreshRequest(f *testing.F) {
 		f.Add(s.contentType, s.authz, s.body)
 	}
 	f.Fuzz(func(t *testing.T, contentType, authz, body string) {
-		rec := fuzzServe(t, fx.refresh, "/", contentType, authz, body)
+		rec := fuzzServe(t, fx.refresh, contentType, authz, body)
 		challenge := rec.Header().Get("WWW-Authenticate")
 		switch rec.Code {
 		case http.StatusOK:

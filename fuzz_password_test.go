@@ -47,7 +47,7 @@ func FuzzCheckPassword(f *testing.F) {
 	}
 	for _, hash := range []string{string(h), a, "$2y$04$" + string(h[7:]), "$argon2id$v=19$m=64,t=1,p=8$" + a[len("$argon2id$v=19$m=1024,t=1,p=1$"):]} {
 		f.Add(hash, "secret")
-		f.Add(hash, strings.Repeat("s", passauth.MaxPasswordLen+1))
+		f.Add(hash, strings.Repeat("s", passauth.MaxBcryptPasswordLen+1))
 	}
 
 	f.Fuzz(func(t *testing.T, hash, password string) {
@@ -127,7 +127,7 @@ func refCheckPassword(hash, password string) error {
 	if !strict {
 		return passauth.ErrInvalidHash
 	}
-	if len(password) > passauth.MaxPasswordLen {
+	if len(password) > passauth.MaxBcryptPasswordLen {
 		return passauth.ErrPasswordTooLong
 	}
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))

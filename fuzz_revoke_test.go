@@ -17,7 +17,7 @@ import (
 // an empty body or 400 invalid_request, never 5xx, never cacheable; and a
 // session whose tokens the request does not carry is never revoked.
 func FuzzRevocationRequest(f *testing.F) {
-	fx := newRotFixture(f, rotOptions{checkRevoked: true})
+	fx := newFixture(f, withMemoryStore, withCheckRevoked)
 	seeded := fx.login(f, "alice")
 	bystander := fx.login(f, "bob") // never sent in a seed
 
@@ -25,12 +25,12 @@ func FuzzRevocationRequest(f *testing.F) {
 		{form, formBody("token", seeded.RefreshToken)},
 		{form, formBody("token", seeded.AccessToken, "token_type_hint", "access_token")},
 		{form, formBody("token", seeded.RefreshToken, "token_type_hint", "device_code")},
-		{form, formBody("token", rotSwapSignature(seeded.RefreshToken, seeded.AccessToken))},
+		{form, formBody("token", revokeSwapSignature(seeded.RefreshToken, seeded.AccessToken))},
 		{form, formBody("token", "not a token")},
 		{form, formBody("token", "a", "token", "b")},
 		{form, formBody("token_type_hint", "refresh_token")},
 		{form, "token=%zz"},
-		{form, "token=" + strings.Repeat("x", httpMaxBody)},
+		{form, "token=" + strings.Repeat("x", testMaxBody)},
 		{form, ""},
 		{form + "; charset=UTF-8", formBody("token", "eyJhbGciOiJub25lIn0.e30.")},
 		{"application/json", `{"token":"x"}`},

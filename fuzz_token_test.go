@@ -24,11 +24,11 @@ func FuzzVerifyRefresh(f *testing.F) {
 }
 
 func fuzzVerify(f *testing.F, refresh bool) {
-	iss := tokIssuer(f, nil)
+	iss := newIssuer(f)
 	ctx := context.Background()
-	verify, secret, typ := iss.VerifyAccess, tokAccessSecret, passauth.AccessTokenType
+	verify, secret, typ := iss.VerifyAccess, testAccessSecret, passauth.AccessTokenType
 	if refresh {
-		verify, secret, typ = iss.VerifyRefresh, tokRefreshSecret, passauth.RefreshTokenType
+		verify, secret, typ = iss.VerifyRefresh, testRefreshSecret, passauth.RefreshTokenType
 	}
 
 	// Seeds: tokens the issuer accepts, and every rejection case.
@@ -45,9 +45,9 @@ func fuzzVerify(f *testing.F, refresh bool) {
 		f.Add(pair.RefreshToken)
 	}
 	for _, h := range []string{"application/" + typ, strings.ToUpper(typ), typ} {
-		f.Add(tokMint(f, jwt.SigningMethodHS256, secret, map[string]any{"typ": h}, nil))
+		f.Add(mintToken(f, jwt.SigningMethodHS256, secret, map[string]any{"typ": h}, nil))
 	}
-	for _, tc := range tokRejectCases(f) {
+	for _, tc := range verifyRejectCases(f) {
 		f.Add(tc.token)
 	}
 
@@ -75,7 +75,7 @@ func fuzzVerify(f *testing.F, refresh bool) {
 		tok, perr := jwt.Parse(token, keyFunc,
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
-			jwt.WithTimeFunc(tokClock(tokNow)),
+			jwt.WithTimeFunc(stoppedAt(testEpoch)),
 		)
 		if perr != nil || !tok.Valid {
 			t.Fatalf("accepted a token golang-jwt rejects: %v", perr)

@@ -1,9 +1,13 @@
 package passauth_test
 
+// The endpoints: TokenHandler's password and refresh grants and
+// RefreshHandler, their answers and what their tokens carry. How they parse
+// requests is in request_test.go, what the password grant checks in
+// login*_test.go, and the scope they grant in scope_test.go.
+
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +20,10 @@ import (
 
 func TestTokenHandlerPasswordGrant(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
+	login := func(user string, kv ...string) httpReq {
+		return postForm(append([]string{"username", user, "password", passwords[strings.ToLower(user)]}, kv...)...)
+	}
 	tests := []struct {
 		name       string
 		req        httpReq
@@ -24,29 +31,23 @@ func TestTokenHandlerPasswordGrant(t *testing.T) {
 		wantScope  string
 		wantClient string
 	}{
-		{name: "no grant_type", req: postForm("username", "alice", "password", alicePassword),
+		{name: "no grant_type", req: login("alice"),
 			wantSub: "alice", wantScope: "me items"},
-		{name: "grant_type password", req: postForm("grant_type", "password", "username", "alice", "password", alicePassword),
+		{name: "grant_type password", req: login("alice", "grant_type", "password"),
 			wantSub: "alice", wantScope: "me items"},
-		{name: "canonical user name from the lookup", req: postForm("username", "ALICE", "password", alicePassword),
+		{name: "canonical user name from the lookup", req: login("ALICE"),
 			wantSub: "alice", wantScope: "me items"},
-		{name: "login name when the lookup gives none", req: postForm("username", "Bob", "password", bobPassword),
+		{name: "login name when the lookup gives none", req: login("Bob"),
 			wantSub: "Bob"},
-		{name: "scope me", req: postForm("username", "alice", "password", alicePassword, "scope", "me"),
-			wantSub: "alice", wantScope: "me"},
-		{name: "scope items me keeps the order asked", req: postForm("username", "alice", "password", alicePassword, "scope", "items me"),
-			wantSub: "alice", wantScope: "items me"},
-		{name: "scope not held is dropped", req: postForm("username", "alice", "password", alicePassword, "scope", "me other"),
-			wantSub: "alice", wantScope: "me"},
-		{name: "Basic with empty credentials", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", basic("", "")),
+		{name: "Basic with empty credentials", req: withHeader(login("alice"), "Authorization", basic("", "")),
 			wantSub: "alice", wantScope: "me items"},
-		{name: "Basic client id recorded", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", basic("web app", "")),
+		{name: "Basic client id recorded", req: withHeader(login("alice"), "Authorization", basic("web app", "")),
 			wantSub: "alice", wantScope: "me items", wantClient: "web app"},
-		{name: "Basic client id and the same form client_id", req: withHeader(postForm("username", "alice", "password", alicePassword, "client_id", "web"), "Authorization", basic("web", "s3")),
+		{name: "Basic client id and the same form client_id", req: withHeader(login("alice", "client_id", "web"), "Authorization", basic("web", "s3")),
 			wantSub: "alice", wantScope: "me items", wantClient: "web"},
-		{name: "form client_id recorded", req: postForm("username", "alice", "password", alicePassword, "client_id", "cli"),
+		{name: "form client_id recorded", req: login("alice", "client_id", "cli"),
 			wantSub: "alice", wantScope: "me items", wantClient: "cli"},
-		{name: "Bearer header ignored", req: withHeader(postForm("username", "alice", "password", alicePassword), "Authorization", "Bearer abc"),
+		{name: "Bearer header ignored", req: withHeader(login("alice"), "Authorization", "Bearer abc"),
 			wantSub: "alice", wantScope: "me items"},
 	}
 	for _, tc := range tests {
@@ -54,27 +55,44 @@ func TestTokenHandlerPasswordGrant(t *testing.T) {
 			t.Parallel()
 			pair := requirePair(t, do(t, f.token, tc.req))
 			assert.Equal(t, tc.wantScope, pair.Scope)
-
-			claims, err := f.iss.VerifyAccess(context.Background(), pair.AccessToken)
-			require.NoError(t, err)
-			assert.Equal(t, tc.wantSub, claims.Subject)
-			assert.Equal(t, tc.wantScope, claims.Scope)
-			assert.Equal(t, tc.wantClient, claims.ClientID)
-			assert.True(t, f.clock.Now().Add(httpAccessTTL).Equal(claims.ExpiresAt), "access exp")
-
-			rclaims, err := f.iss.VerifyRefresh(context.Background(), pair.RefreshToken)
-			require.NoError(t, err)
-			assert.Equal(t, tc.wantSub, rclaims.Subject)
-			assert.Equal(t, tc.wantScope, rclaims.Scope)
-			assert.Equal(t, tc.wantClient, rclaims.ClientID)
-			assert.True(t, f.clock.Now().Add(httpRefreshTTL).Equal(rclaims.ExpiresAt), "refresh exp")
+			assertIssuedTo(t, f, pair, tc.wantSub, tc.wantScope, tc.wantClient)
+			assertLifetimes(t, f, pair)
 		})
 	}
 }
 
+// assertIssuedTo checks the subject, scope and client of both tokens of
+// pair.
+func assertIssuedTo(t *testing.T, f *fixture, pair passauth.TokenPair, sub, scope, client string) {
+	t.Helper()
+	for _, kind := range []string{"access", "refresh"} {
+		verify, tok := f.iss.VerifyAccess, pair.AccessToken
+		if kind == "refresh" {
+			verify, tok = f.iss.VerifyRefresh, pair.RefreshToken
+		}
+		claims, err := verify(context.Background(), tok)
+		require.NoError(t, err, kind)
+		assert.Equal(t, sub, claims.Subject, kind)
+		assert.Equal(t, scope, claims.Scope, kind)
+		assert.Equal(t, client, claims.ClientID, kind)
+	}
+}
+
+// assertLifetimes checks that both tokens of pair expire their lifetime
+// after the fixture's clock.
+func assertLifetimes(t *testing.T, f *fixture, pair passauth.TokenPair) {
+	t.Helper()
+	claims, err := f.iss.VerifyAccess(context.Background(), pair.AccessToken)
+	require.NoError(t, err)
+	assert.True(t, f.clock.Now().Add(testAccessTTL).Equal(claims.ExpiresAt), "access exp")
+	rclaims, err := f.iss.VerifyRefresh(context.Background(), pair.RefreshToken)
+	require.NoError(t, err)
+	assert.True(t, f.clock.Now().Add(testRefreshTTL).Equal(rclaims.ExpiresAt), "refresh exp")
+}
+
 func TestTokenHandlerErrors(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	pair, err := f.iss.IssuePair(context.Background(), "alice")
 	require.NoError(t, err)
 	const badLogin = "Incorrect username or password"
@@ -98,13 +116,8 @@ func TestTokenHandlerErrors(t *testing.T) {
 		{"wrong password", postForm("username", "alice", "password", bobPassword), 400, "invalid_grant", badLogin},
 		{"unknown user", postForm("username", "mallory", "password", alicePassword), 400, "invalid_grant", badLogin},
 		{"disabled user", postForm("username", "carol", "password", carolPassword), 400, "invalid_grant", badLogin},
-		{"password over 72 bytes", postForm("username", "alice", "password", alicePassword+strings.Repeat("x", 72)), 400, "invalid_grant", badLogin},
+		{"password over 72 bytes", postForm("username", "alice", "password", alicePassword+strings.Repeat("x", passauth.MaxBcryptPasswordLen)), 400, "invalid_grant", badLogin},
 		{"lookup fails", postForm("username", failingUser, "password", alicePassword), 500, "server_error", ""},
-		{"scope held by nobody", postForm("username", "alice", "password", alicePassword, "scope", "other"), 400, "invalid_scope", ""},
-		{"scope the user does not hold", postForm("username", "bob", "password", bobPassword, "scope", "me"), 400, "invalid_scope", ""},
-		{"scope with a quote", postForm("username", "alice", "password", alicePassword, "scope", `me"`), 400, "invalid_scope", ""},
-		{"scope with a backslash", postForm("username", "alice", "password", alicePassword, "scope", `me\`), 400, "invalid_scope", ""},
-		{"scope with a non-ASCII byte", postForm("username", "alice", "password", alicePassword, "scope", "mé"), 400, "invalid_scope", ""},
 		{"refresh_token grant without the token", postForm("grant_type", "refresh_token"), 400, "invalid_request", "missing refresh_token"},
 		{"refresh_token grant with garbage", postForm("grant_type", "refresh_token", "refresh_token", "garbage"), 400, "invalid_grant", "Invalid token"},
 		{"refresh_token grant with an access token", postForm("grant_type", "refresh_token", "refresh_token", pair.AccessToken), 400, "invalid_grant", "Invalid token"},
@@ -126,44 +139,22 @@ func TestTokenHandlerErrors(t *testing.T) {
 	}
 }
 
-// A wrong password, an unknown user and a disabled user get the same answer,
-// byte for byte, so that it tells nothing about which names exist.
-func TestTokenHandlerLoginFailuresIndistinguishable(t *testing.T) {
+// TokenHandler needs a user lookup and panics without one.
+func TestTokenHandlerNilUsers(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
-	reqs := map[string]httpReq{
-		"wrong password": postForm("username", "alice", "password", "wrong pass!word"),
-		"unknown user":   postForm("username", "mallory", "password", "wrong pass!word"),
-		"disabled user":  postForm("username", "carol", "password", carolPassword),
-	}
-	want := do(t, f.token, reqs["wrong password"])
-	assertError(t, want, http.StatusBadRequest, "invalid_grant", "Incorrect username or password")
-	for name, r := range reqs {
-		got := do(t, f.token, r)
-		assert.Equal(t, want.Code, got.Code, name)
-		assert.Equal(t, want.Body.Bytes(), got.Body.Bytes(), name)
-		assert.Equal(t, want.Header(), got.Header(), name)
-	}
-}
-
-func TestTokenHandlerLookupErrorNotShown(t *testing.T) {
-	t.Parallel()
-	f := newHTTPFixture(t)
-	rec := do(t, f.token, postForm("username", failingUser, "password", alicePassword))
-	assertError(t, rec, http.StatusInternalServerError, "server_error", "")
-	assert.NotContains(t, rec.Body.String(), "dial tcp")
-	assert.NotContains(t, rec.Body.String(), "authentication failed")
+	iss := newIssuer(t)
+	assert.PanicsWithValue(t, "passauth: TokenHandler needs a UserLookup", func() { iss.TokenHandler(nil) })
 }
 
 func TestTokenHandlerRefreshGrant(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		login  []string             // extra form fields of the login
-		setup  func(f *httpFixture) // runs between login and refresh
-		token  string               // "refresh" (default), "access" or "none"
-		form   []string             // extra form fields of the refresh
-		authz  string               // Authorization header of the refresh
+		login  []string         // extra form fields of the login
+		setup  func(f *fixture) // runs between login and refresh
+		token  string           // "refresh" (default), "access" or "none"
+		form   []string         // extra form fields of the refresh
+		authz  string           // Authorization header of the refresh
 		status int
 		code   string
 		desc   string
@@ -171,18 +162,14 @@ func TestTokenHandlerRefreshGrant(t *testing.T) {
 		scope, client string
 	}{
 		{name: "new pair, same scope", status: 200, scope: "me items"},
-		{name: "after the access token expired", setup: func(f *httpFixture) { f.clock.Advance(httpAccessTTL + time.Second) },
+		{name: "after the access token expired", setup: func(f *fixture) { f.clock.Advance(testAccessTTL + time.Second) },
 			status: 200, scope: "me items"},
-		{name: "narrowed scope", form: []string{"scope", "items"}, status: 200, scope: "items"},
-		{name: "same scope asked", form: []string{"scope", "items me"}, status: 200, scope: "items me"},
 		{name: "same client in the form", login: []string{"client_id", "web"}, form: []string{"client_id", "web"},
 			status: 200, scope: "me items", client: "web"},
 		{name: "same client in Basic", login: []string{"client_id", "web"}, authz: basic("web", ""),
 			status: 200, scope: "me items", client: "web"},
 		{name: "client kept when none is sent", login: []string{"client_id", "web"}, status: 200, scope: "me items", client: "web"},
-		{name: "widened scope", login: []string{"scope", "me"}, form: []string{"scope", "me items"}, status: 400, code: "invalid_scope"},
-		{name: "malformed scope", form: []string{"scope", `me"`}, status: 400, code: "invalid_scope"},
-		{name: "expired refresh token", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+		{name: "expired refresh token", setup: func(f *fixture) { f.clock.Advance(testRefreshTTL + time.Second) },
 			status: 400, code: "invalid_grant", desc: "Token expired"},
 		{name: "access token as refresh token", token: "access", status: 400, code: "invalid_grant", desc: "Invalid token"},
 		{name: "missing refresh_token", token: "none", form: []string{"username", "alice"},
@@ -193,16 +180,16 @@ func TestTokenHandlerRefreshGrant(t *testing.T) {
 			status: 400, code: "invalid_grant", desc: "Invalid token"},
 		{name: "a client when the token has none", form: []string{"client_id", "web"},
 			status: 400, code: "invalid_grant", desc: "Invalid token"},
-		{name: "user deleted since login", setup: func(f *httpFixture) { f.users.remove("alice") },
+		{name: "user deleted since login", setup: func(f *fixture) { f.users.remove("alice") },
 			status: 400, code: "invalid_grant", desc: "Invalid token"},
-		{name: "user disabled since login", setup: func(f *httpFixture) { f.users.disable("alice") },
+		{name: "user disabled since login", setup: func(f *fixture) { f.users.disable("alice") },
 			status: 400, code: "invalid_grant", desc: "Invalid token"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newHTTPFixture(t)
-			old := f.login(t, append([]string{"username", "alice", "password", alicePassword}, tc.login...)...)
+			f := newFixture(t)
+			old := f.login(t, "alice", tc.login...)
 			if tc.setup != nil {
 				tc.setup(f)
 			}
@@ -229,24 +216,14 @@ func TestTokenHandlerRefreshGrant(t *testing.T) {
 			assert.Equal(t, tc.scope, pair.Scope)
 			assert.True(t, pair.AccessToken != old.AccessToken, "refreshing returned the old access token")
 			assert.True(t, pair.RefreshToken != old.RefreshToken, "refreshing returned the old refresh token")
-			for _, kind := range []string{"access", "refresh"} {
-				verify, tok := f.iss.VerifyAccess, pair.AccessToken
-				if kind == "refresh" {
-					verify, tok = f.iss.VerifyRefresh, pair.RefreshToken
-				}
-				claims, err := verify(context.Background(), tok)
-				require.NoError(t, err, kind)
-				assert.Equal(t, "alice", claims.Subject, kind)
-				assert.Equal(t, tc.scope, claims.Scope, kind)
-				assert.Equal(t, tc.client, claims.ClientID, kind)
-			}
+			assertIssuedTo(t, f, pair, "alice", tc.scope, tc.client)
 		})
 	}
 }
 
 func TestRefreshHandler(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	tests := []struct {
 		name string
 		req  func(refresh string) httpReq
@@ -275,13 +252,7 @@ func TestRefreshHandler(t *testing.T) {
 			require.NoError(t, err)
 			pair := requirePair(t, do(t, f.refresh, tc.req(old.RefreshToken)))
 			assert.Equal(t, "me items", pair.Scope)
-			claims, err := f.iss.VerifyAccess(context.Background(), pair.AccessToken)
-			require.NoError(t, err)
-			assert.Equal(t, "alice", claims.Subject)
-			assert.Equal(t, "me items", claims.Scope)
-			assert.Equal(t, "web", claims.ClientID)
-			_, err = f.iss.VerifyRefresh(context.Background(), pair.RefreshToken)
-			require.NoError(t, err)
+			assertIssuedTo(t, f, pair, "alice", "me items", "web")
 		})
 	}
 }
@@ -295,7 +266,7 @@ func TestRefreshHandlerErrors(t *testing.T) {
 	jsonReq := func(body string) httpReq { return httpReq{contentType: "application/json", body: body} }
 	tests := []struct {
 		name      string
-		setup     func(f *httpFixture)
+		setup     func(f *fixture)
 		req       func(p passauth.TokenPair) httpReq
 		status    int
 		code      string
@@ -331,10 +302,10 @@ func TestRefreshHandlerErrors(t *testing.T) {
 			status: 400, code: "invalid_request"},
 		{name: "body without Content-Type", req: func(p passauth.TokenPair) httpReq { return httpReq{body: `{"refresh_token":"` + p.RefreshToken + `"}`} },
 			status: 400, code: "invalid_request"},
-		{name: "expired", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+		{name: "expired", setup: func(f *fixture) { f.clock.Advance(testRefreshTTL + time.Second) },
 			req:    func(p passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"` + p.RefreshToken + `"}`) },
 			status: 401, code: "invalid_token", desc: "Token expired", challenge: expiredChallenge},
-		{name: "expired, in the header", setup: func(f *httpFixture) { f.clock.Advance(httpRefreshTTL + time.Second) },
+		{name: "expired, in the header", setup: func(f *fixture) { f.clock.Advance(testRefreshTTL + time.Second) },
 			req: func(p passauth.TokenPair) httpReq {
 				return httpReq{header: []string{"Authorization", "Bearer " + p.RefreshToken}}
 			},
@@ -343,17 +314,17 @@ func TestRefreshHandlerErrors(t *testing.T) {
 			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
 		{name: "garbage", req: func(passauth.TokenPair) httpReq { return jsonReq(`{"refresh_token":"a.b.c"}`) },
 			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
-		{name: "user deleted", setup: func(f *httpFixture) { f.users.remove("alice") },
+		{name: "user deleted", setup: func(f *fixture) { f.users.remove("alice") },
 			req:    func(p passauth.TokenPair) httpReq { return postForm("refresh_token", p.RefreshToken) },
 			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
-		{name: "user disabled", setup: func(f *httpFixture) { f.users.disable("alice") },
+		{name: "user disabled", setup: func(f *fixture) { f.users.disable("alice") },
 			req:    func(p passauth.TokenPair) httpReq { return postForm("refresh_token", p.RefreshToken) },
 			status: 401, code: "invalid_token", desc: "Invalid token", challenge: invalidChallenge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newHTTPFixture(t)
+			f := newFixture(t)
 			pair, err := f.iss.IssuePair(context.Background(), "alice")
 			require.NoError(t, err)
 			if tc.setup != nil {
@@ -378,13 +349,12 @@ func TestRefreshHandlerErrors(t *testing.T) {
 // for that, and panics without one. Refresh, from code, skips the check.
 func TestRefreshHandlerUserCheck(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
-	pair := f.login(t, "username", "alice", "password", alicePassword)
+	f := newFixture(t)
+	pair := f.login(t, "alice")
 	f.users.remove("alice")
-	req := postForm("refresh_token", pair.RefreshToken)
 
 	assert.PanicsWithValue(t, "passauth: RefreshHandler needs a UserLookup", func() { f.iss.RefreshHandler(nil) })
-	rec := do(t, f.iss.RefreshHandler(f.users.lookup(false)), req)
+	rec := do(t, f.refresh, postForm("refresh_token", pair.RefreshToken))
 	assertError(t, rec, http.StatusUnauthorized, "invalid_token", "Invalid token")
 
 	next, err := f.iss.Refresh(context.Background(), pair.RefreshToken)
@@ -404,22 +374,15 @@ func TestRefreshCarriesExtraClaims(t *testing.T) {
 		Level  int      `json:"level"`
 	}
 	want := appClaims{Tenant: "acme", Roles: []string{"admin", "ops"}, Level: 3}
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	old, err := f.iss.IssuePair(context.Background(), "alice",
 		passauth.WithScope("me"), passauth.WithClientID("web"),
 		passauth.WithClaims(map[string]any{"tenant": want.Tenant, "roles": want.Roles, "level": want.Level}))
 	require.NoError(t, err)
 
-	endpoints := map[string]func() *httptest.ResponseRecorder{
-		"RefreshHandler": func() *httptest.ResponseRecorder {
-			return do(t, f.refresh, httpReq{contentType: "application/json", body: `{"refresh_token":"` + old.RefreshToken + `"}`})
-		},
-		"TokenHandler": func() *httptest.ResponseRecorder {
-			return do(t, f.token, postForm("grant_type", "refresh_token", "refresh_token", old.RefreshToken))
-		},
-	}
-	for name, call := range endpoints {
-		pair := requirePair(t, call())
+	// Without a store the same refresh token serves both endpoints.
+	for _, ep := range refreshEndpoints {
+		pair := requirePair(t, ep.call(f, t, old.RefreshToken))
 		for kind, verify := range map[string]func(context.Context, string) (*passauth.Claims, error){
 			"access": f.iss.VerifyAccess, "refresh": f.iss.VerifyRefresh,
 		} {
@@ -428,12 +391,12 @@ func TestRefreshCarriesExtraClaims(t *testing.T) {
 				tok = pair.RefreshToken
 			}
 			claims, err := verify(context.Background(), tok)
-			require.NoError(t, err, name+" "+kind)
+			require.NoError(t, err, ep.name+" "+kind)
 			var got appClaims
 			require.NoError(t, claims.Decode(&got))
-			assert.Equal(t, want, got, name+" "+kind)
-			assert.Equal(t, "web", claims.ClientID, name+" "+kind)
-			assert.Equal(t, "me", claims.Scope, name+" "+kind)
+			assert.Equal(t, want, got, ep.name+" "+kind)
+			assert.Equal(t, "web", claims.ClientID, ep.name+" "+kind)
+			assert.Equal(t, "me", claims.Scope, ep.name+" "+kind)
 		}
 	}
 }

@@ -32,28 +32,22 @@ type middlewareTokens struct {
 	access, refresh, expired, foreign string
 }
 
-func newMiddlewareTokens(t testing.TB, f *httpFixture) middlewareTokens {
+func newMiddlewareTokens(t testing.TB, f *fixture) middlewareTokens {
 	t.Helper()
 	ctx := context.Background()
 	pair, err := f.iss.IssuePair(ctx, "alice", passauth.WithScope("me"))
 	require.NoError(t, err)
 
 	// Issued two access lifetimes ago, with the same secrets.
-	past := newHTTPFixture(t)
-	past.clock.Advance(-2 * httpAccessTTL)
-	old, err := past.iss.IssuePair(ctx, "alice")
+	past := newIssuer(t, at(f.clock.Now().Add(-2*testAccessTTL)))
+	old, err := past.IssuePair(ctx, "alice")
 	require.NoError(t, err)
 
 	// Signed with another access secret.
-	other, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:   []byte("another access secret, at least 32 bytes"),
-		RefreshSecret:  httpRefreshSecret,
-		AccessTTL:      httpAccessTTL,
-		RefreshTTL:     httpRefreshTTL,
-		PasswordHasher: passauth.Bcrypt{Cost: 4},
-		Now:            f.clock.Now,
+	other := newIssuer(t, func(c *passauth.Config) {
+		c.AccessSecret = []byte("another access secret, at least 32 bytes")
+		c.Now = f.clock.Now
 	})
-	require.NoError(t, err)
 	foreign, err := other.IssuePair(ctx, "alice")
 	require.NoError(t, err)
 
@@ -62,7 +56,7 @@ func newMiddlewareTokens(t testing.TB, f *httpFixture) middlewareTokens {
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	tok := newMiddlewareTokens(t, f)
 	const (
 		noToken  = "Bearer"
@@ -139,7 +133,7 @@ func authzHeaders(values []string) []string {
 
 func TestAuthenticateOptional(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	tok := newMiddlewareTokens(t, f)
 	tests := []struct {
 		name       string
@@ -182,8 +176,8 @@ func TestAuthenticateOptional(t *testing.T) {
 // 6750 §3.1 asks of requests that carry no authentication.
 func TestAuthenticateNoTokenBody(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
-	rec := do(t, f.iss.Authenticate(&recordingHandler{}), httpReq{method: http.MethodGet})
+	f := newFixture(t)
+	rec := do(t, f.protected, httpReq{method: http.MethodGet})
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	assert.Equal(t, "Bearer", rec.Header().Get("WWW-Authenticate"))
 	assert.NotContains(t, rec.Header().Get("WWW-Authenticate"), "error=")
@@ -195,38 +189,16 @@ func TestAuthenticateNoTokenBody(t *testing.T) {
 // clock passes its expiry, and accepted again by nothing.
 func TestAuthenticateExpiryByClock(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	pair, err := f.iss.IssuePair(context.Background(), "alice")
 	require.NoError(t, err)
-	h := f.iss.Authenticate(&recordingHandler{})
 	req := httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + pair.AccessToken}}
 
-	require.Equal(t, http.StatusNoContent, do(t, h, req).Code)
-	f.clock.Advance(httpAccessTTL + time.Second)
-	rec := do(t, h, req)
+	require.Equal(t, http.StatusNoContent, do(t, f.protected, req).Code)
+	f.clock.Advance(testAccessTTL + time.Second)
+	rec := do(t, f.protected, req)
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	assert.Equal(t, `Bearer error="invalid_token", error_description="Token expired"`, rec.Header().Get("WWW-Authenticate"))
-}
-
-func TestContextWithClaims(t *testing.T) {
-	t.Parallel()
-	_, ok := passauth.ClaimsFromContext(context.Background())
-	assert.False(t, ok, "claims in an empty context")
-
-	_, ok = passauth.ClaimsFromContext(passauth.ContextWithClaims(context.Background(), nil))
-	assert.False(t, ok, "nil claims reported as found")
-
-	want := &passauth.Claims{Subject: "alice", Scope: "me"}
-	got, ok := passauth.ClaimsFromContext(passauth.ContextWithClaims(context.Background(), want))
-	require.True(t, ok)
-	assert.Same(t, want, got)
-
-	// A handler behind the middleware can be tested with ContextWithClaims
-	// alone.
-	next := &recordingHandler{}
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	next.ServeHTTP(httptest.NewRecorder(), r.WithContext(passauth.ContextWithClaims(r.Context(), want)))
-	assert.Same(t, want, next.claims)
 }
 
 // discardWriter is the cheapest http.ResponseWriter: it keeps nothing.
@@ -240,7 +212,7 @@ func (w *discardWriter) WriteHeader(int)             {}
 // middleware around a handler that only counts its calls, and a writer.
 func authenticatedRequest(tb testing.TB) (*passauth.TokenIssuer, string, http.Handler, *int, *http.Request, http.ResponseWriter) {
 	tb.Helper()
-	f := newHTTPFixture(tb)
+	f := newFixture(tb)
 	pair, err := f.iss.IssuePair(context.Background(), "alice", passauth.WithScope("me"))
 	require.NoError(tb, err)
 	calls := new(int)

@@ -111,13 +111,13 @@ func TestArgon2idHashInvalidParams(t *testing.T) {
 // TestArgon2idLongPassword: argon2 has no 72-byte limit.
 func TestArgon2idLongPassword(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{passauth.MaxPasswordLen + 1, 200, 4096} {
+	for _, n := range []int{passauth.MaxBcryptPasswordLen + 1, 200, 4096} {
 		password := strings.Repeat("p", n)
 		hash, err := cheapArgon2.Hash(password)
 		require.NoError(t, err, "length %d", n)
 		require.NoError(t, passauth.CheckPassword(hash, password), "length %d", n)
 		require.ErrorIs(t, passauth.CheckPassword(hash, password[:n-1]), passauth.ErrPasswordMismatch)
-		require.ErrorIs(t, passauth.CheckPassword(hash, password[:passauth.MaxPasswordLen]), passauth.ErrPasswordMismatch)
+		require.ErrorIs(t, passauth.CheckPassword(hash, password[:passauth.MaxBcryptPasswordLen]), passauth.ErrPasswordMismatch)
 	}
 }
 
@@ -166,12 +166,12 @@ func TestBcryptHash(t *testing.T) {
 
 func TestBcryptHashTooLong(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{passauth.MaxPasswordLen + 1, 100, 1 << 12} {
+	for _, n := range []int{passauth.MaxBcryptPasswordLen + 1, 100, 1 << 12} {
 		hash, err := passauth.Bcrypt{Cost: bcrypt.MinCost}.Hash(strings.Repeat("p", n))
 		require.ErrorIs(t, err, passauth.ErrPasswordTooLong, "length %d", n)
 		assert.Empty(t, hash)
 	}
-	hash, err := passauth.Bcrypt{Cost: bcrypt.MinCost}.Hash(strings.Repeat("p", passauth.MaxPasswordLen))
+	hash, err := passauth.Bcrypt{Cost: bcrypt.MinCost}.Hash(strings.Repeat("p", passauth.MaxBcryptPasswordLen))
 	require.NoError(t, err)
 	assert.Len(t, hash, 60)
 }
@@ -274,7 +274,7 @@ func TestCheckPasswordVariants(t *testing.T) {
 				{"wrong", "s3cret passwort", passauth.ErrPasswordMismatch},
 				{"prefix", password[:len(password)-1], passauth.ErrPasswordMismatch},
 				{"empty", "", passauth.ErrPasswordMismatch},
-				{"too long", password + strings.Repeat("x", passauth.MaxPasswordLen), passauth.ErrPasswordTooLong},
+				{"too long", password + strings.Repeat("x", passauth.MaxBcryptPasswordLen), passauth.ErrPasswordTooLong},
 			}
 			for _, tc := range tests {
 				err := passauth.CheckPassword(hash, tc.password)
@@ -293,7 +293,7 @@ func TestCheckPasswordVariants(t *testing.T) {
 func TestCheckPasswordTooLong(t *testing.T) {
 	t.Parallel()
 	p72 := strings.Repeat("0123456789ab", 6)
-	require.Len(t, p72, passauth.MaxPasswordLen)
+	require.Len(t, p72, passauth.MaxBcryptPasswordLen)
 	h, err := bcrypt.GenerateFromPassword([]byte(p72), bcrypt.MinCost)
 	require.NoError(t, err)
 	hash := string(h)
@@ -315,7 +315,7 @@ func TestCheckPasswordTooLong(t *testing.T) {
 			if tc.want == passauth.ErrPasswordTooLong {
 				// bcrypt itself would truncate and accept (or refuse): the
 				// package must not depend on it.
-				require.Greater(t, len(tc.password), passauth.MaxPasswordLen)
+				require.Greater(t, len(tc.password), passauth.MaxBcryptPasswordLen)
 			}
 			err := passauth.CheckPassword(hash, tc.password)
 			if tc.want == nil {
@@ -332,12 +332,12 @@ func TestCheckPasswordTooLong(t *testing.T) {
 	const longHash = "$2a$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui"
 	require.NoError(t, bcrypt.CompareHashAndPassword([]byte(longHash), []byte(long)), "bcrypt truncates")
 	require.ErrorIs(t, passauth.CheckPassword(longHash, long), passauth.ErrPasswordTooLong)
-	require.NoError(t, passauth.CheckPassword(longHash, long[:passauth.MaxPasswordLen]))
+	require.NoError(t, passauth.CheckPassword(longHash, long[:passauth.MaxBcryptPasswordLen]))
 
 	// The limit is bcrypt's: an argon2id hash takes any length, and a
 	// malformed hash is malformed whatever the password.
-	require.ErrorIs(t, passauth.CheckPassword(cffiLowHash, vecUnicode+strings.Repeat("x", passauth.MaxPasswordLen)), passauth.ErrPasswordMismatch)
-	require.ErrorIs(t, passauth.CheckPassword("plain", strings.Repeat("p", passauth.MaxPasswordLen+1)), passauth.ErrInvalidHash)
+	require.ErrorIs(t, passauth.CheckPassword(cffiLowHash, vecUnicode+strings.Repeat("x", passauth.MaxBcryptPasswordLen)), passauth.ErrPasswordMismatch)
+	require.ErrorIs(t, passauth.CheckPassword("plain", strings.Repeat("p", passauth.MaxBcryptPasswordLen+1)), passauth.ErrInvalidHash)
 }
 
 // phc builds an argon2id-like PHC string from its fields, with a salt and a

@@ -1,12 +1,15 @@
 package passauth_test
 
+// Scopes (RFC 6749 §3.3) through the endpoints and the middleware: what a
+// login is granted, how a refresh narrows it, an application's
+// ScopePolicy, and RequireScope guarding a handler.
+
 import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,22 +17,144 @@ import (
 	"github.com/passauth/passauth"
 )
 
+// A login is granted the requested scopes the user holds, in the order
+// asked; none held, or a scope outside the grammar, is invalid_scope.
+func TestScopeGrant(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tests := []struct {
+		name, user, scope string
+		want              string // the scope granted; "" means invalid_scope
+	}{
+		{"scope me", "alice", "me", "me"},
+		{"scope items me keeps the order asked", "alice", "items me", "items me"},
+		{"scope not held is dropped", "alice", "me other", "me"},
+		{"scope held by nobody", "alice", "other", ""},
+		{"scope the user does not hold", "bob", "me", ""},
+		{"scope with a quote", "alice", `me"`, ""},
+		{"scope with a backslash", "alice", `me\`, ""},
+		{"scope with a non-ASCII byte", "alice", "mé", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := do(t, f.token, postForm("username", tc.user, "password", passwords[tc.user], "scope", tc.scope))
+			if tc.want == "" {
+				assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "")
+				assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+				assert.NotContains(t, rec.Body.String(), "eyJ", "error body contains a token")
+				return
+			}
+			pair := requirePair(t, rec)
+			assert.Equal(t, tc.want, pair.Scope)
+			assertIssuedTo(t, f, pair, tc.user, tc.want, "")
+			assertLifetimes(t, f, pair)
+		})
+	}
+}
+
+// A refresh keeps the scope granted at login or narrows it to the scope
+// asked (RFC 6749 §6), never widens it.
+func TestScopeNarrowing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		login string // the scope asked at login; "" means every scope held
+		ask   string // the scope asked at refresh
+		want  string // the scope granted; "" means invalid_scope
+	}{
+		{name: "narrowed scope", ask: "items", want: "items"},
+		{name: "same scope asked", ask: "items me", want: "items me"},
+		{name: "widened scope", login: "me", ask: "me items"},
+		{name: "malformed scope", ask: `me"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			var kv []string
+			if tc.login != "" {
+				kv = []string{"scope", tc.login}
+			}
+			old := f.login(t, "alice", kv...)
+			rec := do(t, f.token, postForm("grant_type", "refresh_token", "refresh_token", old.RefreshToken, "scope", tc.ask))
+			if tc.want == "" {
+				assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "")
+				if strings.Contains(rec.Body.String(), old.RefreshToken) {
+					t.Error("error body contains the refresh token")
+				}
+				return
+			}
+			pair := requirePair(t, rec)
+			assert.Equal(t, tc.want, pair.Scope)
+			assert.True(t, pair.AccessToken != old.AccessToken, "refreshing returned the old access token")
+			assert.True(t, pair.RefreshToken != old.RefreshToken, "refreshing returned the old refresh token")
+			assertIssuedTo(t, f, pair, "alice", tc.want, "")
+		})
+	}
+}
+
+// TestScopePolicy replaces the default grant (the requested scopes the user
+// holds) with an application's own rule: here admins get "admin" only when
+// they ask for it, and everyone gets "me".
+func TestScopePolicy(t *testing.T) {
+	t.Parallel()
+	var seen [][]string
+	f := newFixture(t, func(c *passauth.Config) {
+		c.ScopePolicy = func(_ context.Context, u passauth.User, requested []string) []string {
+			seen = append(seen, requested)
+			granted := []string{}
+			for _, s := range requested {
+				if s == "me" || (s == "admin" && u.Username == "root") {
+					granted = append(granted, s)
+				}
+			}
+			if len(requested) == 0 {
+				granted = append(granted, "me")
+			}
+			return granted
+		}
+	})
+	hashes, err := testHashes()
+	require.NoError(t, err)
+	// root logs in with alice's password and, like her, holds neither scope.
+	f.users.update("root", func(u *passauth.User) {
+		*u = passauth.User{Username: "root", PasswordHash: hashes[alicePassword]}
+	})
+
+	for _, tc := range []struct {
+		user, scope string
+		want        string // the response's scope, or "" for invalid_scope
+	}{
+		{"alice", "", "me"},
+		{"alice", "me admin", "me"},
+		{"root", "me admin", "me admin"},
+		{"root", "admin", "admin"},
+		{"alice", "admin", ""},
+	} {
+		kv := []string{"username", tc.user, "password", alicePassword}
+		if tc.scope != "" {
+			kv = append(kv, "scope", tc.scope)
+		}
+		rec := do(t, f.token, postForm(kv...))
+		if tc.want == "" {
+			assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "")
+			continue
+		}
+		assert.Equal(t, tc.want, requirePair(t, rec).Scope, "%s %q", tc.user, tc.scope)
+	}
+	assert.Equal(t, [][]string{nil, {"me", "admin"}, {"me", "admin"}, {"admin"}, {"admin"}}, seen,
+		"the policy sees the requested scope tokens")
+}
+
 func TestRequireScope(t *testing.T) {
 	t.Parallel()
-	iss, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:  []byte("scope-test-access-secret-0123456789ab"),
-		RefreshSecret: []byte("scope-test-refresh-secret-0123456789ab"),
-		AccessTTL:     time.Minute,
-		RefreshTTL:    time.Hour,
-	})
-	require.NoError(t, err)
+	iss := newIssuer(t)
 	token := func(scopes ...string) string {
 		pair, err := iss.IssuePair(context.Background(), "alice", passauth.WithScope(scopes...))
 		require.NoError(t, err)
 		return pair.AccessToken
 	}
-	var reached bool
-	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true })
 
 	tests := []struct {
 		name      string
@@ -54,24 +179,24 @@ func TestRequireScope(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reached = false
+			t.Parallel()
+			var reached bool
+			ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true })
 			auth := iss.Authenticate
 			if tc.optional {
 				auth = iss.AuthenticateOptional
 			}
-			h := auth(passauth.RequireScope(tc.require...)(ok))
-			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			req := httpReq{method: http.MethodGet}
 			if tc.token != "" {
-				r.Header.Set("Authorization", "Bearer "+tc.token)
+				req.header = []string{"Authorization", "Bearer " + tc.token}
 			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			assert.Equal(t, tc.status, w.Code)
+			rec := do(t, auth(passauth.RequireScope(tc.require...)(ok)), req)
+			assert.Equal(t, tc.status, rec.Code)
 			assert.Equal(t, tc.status == 200, reached, "next handler reached")
-			assert.Equal(t, tc.challenge, w.Header().Get("WWW-Authenticate"))
+			assert.Equal(t, tc.challenge, rec.Header().Get("WWW-Authenticate"))
 			if tc.status == 403 {
 				var body map[string]string
-				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
+				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 				assert.Equal(t, "insufficient_scope", body["error"])
 				assert.NotEmpty(t, body["scope"])
 			}

@@ -2,12 +2,7 @@ package passauth_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,37 +13,20 @@ import (
 	"github.com/passauth/passauth"
 )
 
-var (
-	tokRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-	tokECKey = sync.OnceValue(func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-)
-
-// tokRejectCase is a token one of the verify methods must reject.
-type tokRejectCase struct {
+// verifyRejectCase is a token one of the verify methods must reject.
+type verifyRejectCase struct {
 	name    string
 	why     string                 // the reason the error message gives
 	refresh bool                   // verify with VerifyRefresh instead of VerifyAccess
-	mod     func(*passauth.Config) // issuer used to verify; nil for tokConfig
+	mod     func(*passauth.Config) // issuer used to verify; nil for testConfig
 	token   string
 }
 
-// tokRejectCases returns every token the issuer must reject as invalid but
+// verifyRejectCases returns every token the issuer must reject as invalid but
 // not expired. The fuzz targets seed from it too.
-func tokRejectCases(tb testing.TB) []tokRejectCase {
+func verifyRejectCases(tb testing.TB) []verifyRejectCase {
 	tb.Helper()
-	iss := tokIssuer(tb, nil)
+	iss := newIssuer(tb)
 	pair, err := iss.IssuePair(context.Background(), "alice", passauth.WithScope("read"))
 	require.NoError(tb, err)
 	access, refresh := pair.AccessToken, pair.RefreshToken
@@ -57,13 +35,13 @@ func tokRejectCases(tb testing.TB) []tokRejectCase {
 
 	// The access token's own header and payload, re-signed with the refresh
 	// secret: correct HS256, right secret for a refresh token, but typ at+jwt.
-	resignedWithRefresh := tokRaw(parts[0], parts[1], tokRefreshSecret)
+	resignedWithRefresh := rawToken(parts[0], parts[1], testRefreshSecret)
 	// And a refresh token's header and payload re-signed with the access secret.
 	rparts := strings.Split(refresh, ".")
-	resignedWithAccess := tokRaw(rparts[0], rparts[1], tokAccessSecret)
+	resignedWithAccess := rawToken(rparts[0], rparts[1], testAccessSecret)
 
-	tamperedPayload := parts[0] + "." + tokSeg(tb, map[string]any{
-		"sub": "admin", "jti": "x", "iat": tokNow.Unix(), "exp": tokNow.Add(time.Hour).Unix(),
+	tamperedPayload := parts[0] + "." + segment(tb, map[string]any{
+		"sub": "admin", "jti": "x", "iat": testEpoch.Unix(), "exp": testEpoch.Add(time.Hour).Unix(),
 	}) + "." + parts[2]
 	sig := []byte(parts[2])
 	if sig[0] == 'A' {
@@ -73,47 +51,47 @@ func tokRejectCases(tb testing.TB) []tokRejectCase {
 	}
 	tamperedSignature := parts[0] + "." + parts[1] + "." + string(sig)
 
-	big := tokHS256(tb, nil, map[string]any{"pad": strings.Repeat("x", 9000)})
+	big := mintHS256(tb, nil, map[string]any{"pad": strings.Repeat("x", 9000)})
 	require.Greater(tb, len(big), 8<<10)
 
-	none := tokMint(tb, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, nil)
+	none := mintToken(tb, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, nil)
 
-	return []tokRejectCase{
+	return []verifyRejectCase{
 		{name: "alg none", why: "unsupported algorithm", token: none},
 		{name: "alg none with HS256 signature appended", why: "unsupported algorithm", token: none + parts[2]},
 		{name: "alg header HS256 but none-style empty signature", why: "bad signature", token: parts[0] + "." + parts[1] + "."},
-		{name: "HS384 with the right secret", why: "unsupported algorithm", token: tokMint(tb, jwt.SigningMethodHS384, tokAccessSecret, nil, nil)},
-		{name: "HS512 with the right secret", why: "unsupported algorithm", token: tokMint(tb, jwt.SigningMethodHS512, tokAccessSecret, nil, nil)},
-		{name: "RS256", why: "unsupported algorithm", token: tokMint(tb, jwt.SigningMethodRS256, tokRSAKey(), nil, nil)},
-		{name: "ES256", why: "unsupported algorithm", token: tokMint(tb, jwt.SigningMethodES256, tokECKey(), nil, nil)},
-		{name: "unknown alg", why: "unsupported algorithm", token: tokRaw(tokSeg(tb, map[string]string{"alg": "XS256", "typ": "at+jwt"}), parts[1], tokAccessSecret)},
-		{name: "missing alg", why: "unsupported algorithm", token: tokRaw(tokSeg(tb, map[string]string{"typ": "at+jwt"}), parts[1], tokAccessSecret)},
-		{name: "missing exp", why: "missing exp", token: tokHS256(tb, nil, map[string]any{"exp": nil})},
-		{name: "exp not a number", why: "malformed", token: tokHS256(tb, nil, map[string]any{"exp": "tomorrow"})},
-		{name: "empty sub", why: "missing sub", token: tokHS256(tb, nil, map[string]any{"sub": ""})},
-		{name: "missing sub", why: "missing sub", token: tokHS256(tb, nil, map[string]any{"sub": nil})},
-		{name: "missing jti", why: "missing jti", token: tokHS256(tb, nil, map[string]any{"jti": nil})},
-		{name: "invalid scope claim", why: "invalid scope", token: tokHS256(tb, nil, map[string]any{"scope": `a"b`})},
-		{name: "missing typ", why: "wrong token type", token: tokHS256(tb, map[string]any{"typ": nil}, nil)},
-		{name: "typ JWT", why: "wrong token type", token: tokHS256(tb, map[string]any{"typ": "JWT"}, nil)},
-		{name: "typ not a string", why: "wrong token type", token: tokHS256(tb, map[string]any{"typ": 1}, nil)},
-		{name: "typ with other prefix", why: "wrong token type", token: tokHS256(tb, map[string]any{"typ": "text/at+jwt"}, nil)},
-		{name: "refresh token typ to VerifyAccess", why: "wrong token type", token: tokHS256(tb, map[string]any{"typ": passauth.RefreshTokenType}, nil)},
+		{name: "HS384 with the right secret", why: "unsupported algorithm", token: mintToken(tb, jwt.SigningMethodHS384, testAccessSecret, nil, nil)},
+		{name: "HS512 with the right secret", why: "unsupported algorithm", token: mintToken(tb, jwt.SigningMethodHS512, testAccessSecret, nil, nil)},
+		{name: "RS256", why: "unsupported algorithm", token: mintToken(tb, jwt.SigningMethodRS256, rsaKey(), nil, nil)},
+		{name: "ES256", why: "unsupported algorithm", token: mintToken(tb, jwt.SigningMethodES256, ecKey(), nil, nil)},
+		{name: "unknown alg", why: "unsupported algorithm", token: rawToken(segment(tb, map[string]string{"alg": "XS256", "typ": "at+jwt"}), parts[1], testAccessSecret)},
+		{name: "missing alg", why: "unsupported algorithm", token: rawToken(segment(tb, map[string]string{"typ": "at+jwt"}), parts[1], testAccessSecret)},
+		{name: "missing exp", why: "missing exp", token: mintHS256(tb, nil, map[string]any{"exp": nil})},
+		{name: "exp not a number", why: "malformed", token: mintHS256(tb, nil, map[string]any{"exp": "tomorrow"})},
+		{name: "empty sub", why: "missing sub", token: mintHS256(tb, nil, map[string]any{"sub": ""})},
+		{name: "missing sub", why: "missing sub", token: mintHS256(tb, nil, map[string]any{"sub": nil})},
+		{name: "missing jti", why: "missing jti", token: mintHS256(tb, nil, map[string]any{"jti": nil})},
+		{name: "invalid scope claim", why: "invalid scope", token: mintHS256(tb, nil, map[string]any{"scope": `a"b`})},
+		{name: "missing typ", why: "wrong token type", token: mintHS256(tb, map[string]any{"typ": nil}, nil)},
+		{name: "typ JWT", why: "wrong token type", token: mintHS256(tb, map[string]any{"typ": "JWT"}, nil)},
+		{name: "typ not a string", why: "wrong token type", token: mintHS256(tb, map[string]any{"typ": 1}, nil)},
+		{name: "typ with other prefix", why: "wrong token type", token: mintHS256(tb, map[string]any{"typ": "text/at+jwt"}, nil)},
+		{name: "refresh token typ to VerifyAccess", why: "wrong token type", token: mintHS256(tb, map[string]any{"typ": passauth.RefreshTokenType}, nil)},
 		{name: "issued refresh token to VerifyAccess", why: "wrong token type", token: refresh},
 		{name: "issued access token to VerifyRefresh", why: "wrong token type", refresh: true, token: access},
 		{name: "access payload re-signed with refresh secret to VerifyRefresh", why: "wrong token type", refresh: true, token: resignedWithRefresh},
 		{name: "access payload re-signed with refresh secret to VerifyAccess", why: "bad signature", token: resignedWithRefresh},
 		{name: "refresh payload re-signed with access secret to VerifyAccess", why: "wrong token type", token: resignedWithAccess},
-		{name: "crit header", why: "unsupported critical header", token: tokHS256(tb, map[string]any{"crit": []string{"exp"}}, nil)},
+		{name: "crit header", why: "unsupported critical header", token: mintHS256(tb, map[string]any{"crit": []string{"exp"}}, nil)},
 		{name: "tampered payload", why: "bad signature", token: tamperedPayload},
 		{name: "tampered signature", why: "bad signature", token: tamperedSignature},
-		{name: "signed with another secret", why: "bad signature", token: tokMint(tb, jwt.SigningMethodHS256, []byte("some-other-secret-0123456789abcdefghij"), nil, nil)},
+		{name: "signed with another secret", why: "bad signature", token: mintToken(tb, jwt.SigningMethodHS256, []byte("some-other-secret-0123456789abcdefghij"), nil, nil)},
 		{name: "truncated", why: "malformed", token: access[:len(access)/2]},
 		{name: "truncated signature", why: "malformed", token: access[:len(access)-2]}, // 41 characters: never valid base64
 		{name: "two segments", why: "malformed", token: parts[0] + "." + parts[1]},
 		{name: "four segments", why: "malformed", token: access + "." + parts[2]},
-		{name: "non-canonical base64 payload", why: "malformed", token: tokNonCanonicalPayload(tb)},
-		{name: "non-canonical base64 signature", why: "malformed", token: parts[0] + "." + parts[1] + "." + tokNonCanonical(tb, parts[2])},
+		{name: "non-canonical base64 payload", why: "malformed", token: nonCanonicalPayload(tb)},
+		{name: "non-canonical base64 signature", why: "malformed", token: parts[0] + "." + parts[1] + "." + nonCanonical(tb, parts[2])},
 		{name: "padded base64 signature", why: "malformed", token: access + "="},
 		{name: "standard base64 alphabet", why: "malformed", token: strings.NewReplacer("-", "+", "_", "/").Replace(access) + "+/"},
 		{name: "oversize but correctly signed", why: "too large", token: big},
@@ -122,34 +100,34 @@ func tokRejectCases(tb testing.TB) []tokRejectCase {
 		{name: "dots only", why: "malformed", token: ".."},
 		{name: "bearer prefix kept", why: "malformed", token: "Bearer " + access},
 		{name: "white space around", why: "malformed", token: " " + access + " "},
-		{name: "json payload null", why: "missing sub", token: tokRaw(parts[0], tokSeg(tb, nil), tokAccessSecret)},
-		{name: "json payload array", why: "malformed", token: tokRaw(parts[0], tokSeg(tb, []int{1}), tokAccessSecret)},
-		{name: "json header null", why: "unsupported algorithm", token: tokRaw(tokSeg(tb, nil), parts[1], tokAccessSecret)},
+		{name: "json payload null", why: "missing sub", token: rawToken(parts[0], segment(tb, nil), testAccessSecret)},
+		{name: "json payload array", why: "malformed", token: rawToken(parts[0], segment(tb, []int{1}), testAccessSecret)},
+		{name: "json header null", why: "unsupported algorithm", token: rawToken(segment(tb, nil), parts[1], testAccessSecret)},
 		{name: "binary garbage", why: "malformed", token: "\x00\xff\xfe.\x01.\x02"},
-		{name: "future nbf", why: "not yet valid", token: tokHS256(tb, nil, map[string]any{"nbf": tokNow.Add(time.Hour).Unix()})},
-		{name: "future iat", why: "not yet valid", token: tokHS256(tb, nil, map[string]any{"iat": tokNow.Add(time.Hour).Unix()})},
+		{name: "future nbf", why: "not yet valid", token: mintHS256(tb, nil, map[string]any{"nbf": testEpoch.Add(time.Hour).Unix()})},
+		{name: "future iat", why: "not yet valid", token: mintHS256(tb, nil, map[string]any{"iat": testEpoch.Add(time.Hour).Unix()})},
 		{name: "iat beyond leeway", why: "not yet valid", mod: func(c *passauth.Config) { c.Leeway = 30 * time.Second },
-			token: tokHS256(tb, nil, map[string]any{"iat": tokNow.Add(31 * time.Second).Unix()})},
+			token: mintHS256(tb, nil, map[string]any{"iat": testEpoch.Add(31 * time.Second).Unix()})},
 		{name: "nbf beyond leeway", why: "not yet valid", mod: func(c *passauth.Config) { c.Leeway = 30 * time.Second },
-			token: tokHS256(tb, nil, map[string]any{"nbf": tokNow.Add(31 * time.Second).Unix()})},
-		{name: "wrong iss", why: "wrong issuer", mod: tokWithIssAud,
-			token: tokHS256(tb, nil, map[string]any{"iss": "https://evil.example.test", "aud": tokAudience})},
-		{name: "missing iss", why: "wrong issuer", mod: tokWithIssAud,
-			token: tokHS256(tb, nil, map[string]any{"aud": tokAudience})},
-		{name: "wrong aud", why: "wrong audience", mod: tokWithIssAud,
-			token: tokHS256(tb, nil, map[string]any{"iss": tokIssuerName, "aud": "other.example.test"})},
-		{name: "missing aud", why: "wrong audience", mod: tokWithIssAud,
-			token: tokHS256(tb, nil, map[string]any{"iss": tokIssuerName})},
-		{name: "token without iss and aud when both configured", why: "wrong issuer", mod: tokWithIssAud, token: access},
+			token: mintHS256(tb, nil, map[string]any{"nbf": testEpoch.Add(31 * time.Second).Unix()})},
+		{name: "wrong iss", why: "wrong issuer", mod: withIssuerAudience,
+			token: mintHS256(tb, nil, map[string]any{"iss": "https://evil.example.test", "aud": testAudience})},
+		{name: "missing iss", why: "wrong issuer", mod: withIssuerAudience,
+			token: mintHS256(tb, nil, map[string]any{"aud": testAudience})},
+		{name: "wrong aud", why: "wrong audience", mod: withIssuerAudience,
+			token: mintHS256(tb, nil, map[string]any{"iss": testIssuerName, "aud": "other.example.test"})},
+		{name: "missing aud", why: "wrong audience", mod: withIssuerAudience,
+			token: mintHS256(tb, nil, map[string]any{"iss": testIssuerName})},
+		{name: "token without iss and aud when both configured", why: "wrong issuer", mod: withIssuerAudience, token: access},
 	}
 }
 
 func TestVerifyRejects(t *testing.T) {
 	t.Parallel()
-	for _, tc := range tokRejectCases(t) {
+	for _, tc := range verifyRejectCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			iss := tokIssuer(t, tc.mod)
+			iss := newIssuer(t, tc.mod)
 			verify := iss.VerifyAccess
 			if tc.refresh {
 				verify = iss.VerifyRefresh
@@ -161,19 +139,19 @@ func TestVerifyRejects(t *testing.T) {
 			// The reason shows the token was rejected for the intended cause,
 			// not because the test built it wrong.
 			assert.Contains(t, err.Error(), tc.why)
-			tokAssertNoLeak(t, err, tc.token)
+			assertNoTokenLeak(t, err, tc.token)
 		})
 	}
 }
 
-// tokAssertNoLeak checks that err repeats neither a secret nor the token or
-// any of its segments.
-func tokAssertNoLeak(t *testing.T, err error, token string) {
+// assertNoTokenLeak checks that err carries the package prefix and repeats
+// neither a secret (nor anything else assertNoLeak looks for) nor the token
+// or any of its segments.
+func assertNoTokenLeak(t *testing.T, err error, token string) {
 	t.Helper()
 	msg := err.Error()
 	assert.True(t, strings.HasPrefix(msg, "passauth: "), "error %q lacks the package prefix", msg)
-	assert.NotContains(t, msg, string(tokAccessSecret))
-	assert.NotContains(t, msg, string(tokRefreshSecret))
+	assertNoLeak(t, []byte(msg))
 	for _, part := range append(strings.Split(token, "."), token) {
 		if len(part) >= 8 {
 			assert.NotContains(t, msg, part)

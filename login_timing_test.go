@@ -35,8 +35,7 @@ func TestLoginTimingDoesNotEnumerateUsers(t *testing.T) {
 	// what the rest of a login costs, and argon2's assembly core runs at the
 	// same speed under the race detector.
 	hasher := passauth.Argon2id{Memory: 4096, Time: 1}
-	const password = "timing pass!word"
-	hash, err := hasher.Hash(password)
+	hash, err := hasher.Hash(alicePassword)
 	require.NoError(t, err)
 	users := passauth.UserLookupFunc(func(_ context.Context, name string) (passauth.User, bool, error) {
 		switch name {
@@ -49,26 +48,19 @@ func TestLoginTimingDoesNotEnumerateUsers(t *testing.T) {
 	})
 	// Limits no test run reaches, so that no login is throttled.
 	generous := passauth.Limit{Burst: 10 * timingTries, Interval: time.Millisecond}
-	iss, err := passauth.NewTokenIssuer(passauth.Config{
-		AccessSecret:        httpAccessSecret,
-		RefreshSecret:       httpRefreshSecret,
-		AccessTTL:           httpAccessTTL,
-		RefreshTTL:          httpRefreshTTL,
-		PasswordHasher:      hasher,
-		MaxConcurrentHashes: 1,
-		UserLimiter:         passauth.NewMemoryLimiter(generous),
-		AddrLimiter:         passauth.NewMemoryLimiter(generous),
-	})
-	require.NoError(t, err)
-	token := iss.TokenHandler(users)
+	token := newIssuer(t, withHasher(hasher), func(c *passauth.Config) {
+		c.MaxConcurrentHashes = 1
+		c.UserLimiter = passauth.NewMemoryLimiter(generous)
+		c.AddrLimiter = passauth.NewMemoryLimiter(generous)
+	}).TokenHandler(users)
 
 	kinds := []struct {
 		name               string
 		username, password string
 	}{
 		{"wrong password", "alice", "wrong pass!word"},
-		{"unknown user", "mallory", password},
-		{"disabled user, right password", "carol", password},
+		{"unknown user", "mallory", alicePassword},
+		{"disabled user, right password", "carol", alicePassword},
 	}
 	login := func(i int) (time.Duration, []byte) {
 		req := postForm("username", kinds[i].username, "password", kinds[i].password).build()
@@ -76,6 +68,7 @@ func TestLoginTimingDoesNotEnumerateUsers(t *testing.T) {
 		start := time.Now()
 		token.ServeHTTP(rec, req)
 		d := time.Since(start)
+		assertNoLeak(t, rec.Body.Bytes())
 		require.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", kinds[i].name, describe(rec))
 		return d, rec.Body.Bytes()
 	}

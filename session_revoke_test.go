@@ -2,15 +2,13 @@ package passauth_test
 
 // Revocation: the RFC 7009 handler, Revoke, RevokeSubject, the access-token
 // denylist (Config.CheckRevoked), and failing closed when the Store fails or
-// does not know a token. The fixture is rotFixture, in rotation_test.go.
+// does not know a token.
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,23 +19,14 @@ import (
 	"github.com/passauth/passauth"
 )
 
-// assertRevocationOK checks a successful revocation answer: 200, no body,
-// not cacheable.
-func assertRevocationOK(t testing.TB, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	require.Equal(t, http.StatusOK, rec.Code, describe(rec))
-	assert.Empty(t, rec.Body.String())
-	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
-}
-
 func TestRevocationHandlerRefreshTokenEndsSession(t *testing.T) {
 	t.Parallel()
-	f := newRotFixture(t, rotOptions{checkRevoked: true})
+	f := newFixture(t, withMemoryStore, withCheckRevoked)
 	s1, s2 := f.login(t, "alice"), f.login(t, "alice")
 	sid := f.sessionID(t, s1.RefreshToken)
 
 	assertRevocationOK(t, do(t, f.revoke, postForm("token", s1.RefreshToken)))
-	for _, ep := range rotEndpoints {
+	for _, ep := range refreshEndpoints {
 		ep.refused(t, ep.call(f, t, s1.RefreshToken), "Invalid token")
 	}
 	assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, s1.AccessToken))
@@ -55,13 +44,22 @@ func TestRevocationHandlerRefreshTokenEndsSession(t *testing.T) {
 	f.events.assertNoTokens(t, s1.AccessToken, s1.RefreshToken)
 }
 
+// assertRevocationOK checks a successful revocation answer: 200, no body,
+// not cacheable.
+func assertRevocationOK(t testing.TB, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, describe(rec))
+	assert.Empty(t, rec.Body.String())
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+}
+
 func TestRevocationHandlerAccessTokenDeniesOnlyThatToken(t *testing.T) {
 	t.Parallel()
 	// The hint is ignored: the handler tells the token types apart itself.
 	for _, hint := range []string{"", "access_token", "refresh_token", "id_token"} {
 		t.Run("hint="+hint, func(t *testing.T) {
 			t.Parallel()
-			f := newRotFixture(t, rotOptions{checkRevoked: true})
+			f := newFixture(t, withMemoryStore, withCheckRevoked)
 			s1, s2 := f.login(t, "alice"), f.login(t, "alice")
 			kv := []string{"token", s1.AccessToken}
 			if hint != "" {
@@ -113,9 +111,9 @@ func TestRevocationHandlerRequests(t *testing.T) {
 		}, status: 200, revoked: true},
 		{name: "Garbage", req: func(passauth.TokenPair) httpReq { return postForm("token", "not a token") }, status: 200},
 		{name: "BadSignature", req: func(p passauth.TokenPair) httpReq {
-			return postForm("token", rotSwapSignature(p.RefreshToken, p.AccessToken))
+			return postForm("token", revokeSwapSignature(p.RefreshToken, p.AccessToken))
 		}, status: 200},
-		{name: "ExpiredRefreshToken", advance: httpRefreshTTL, req: func(p passauth.TokenPair) httpReq {
+		{name: "ExpiredRefreshToken", advance: testRefreshTTL, req: func(p passauth.TokenPair) httpReq {
 			return postForm("token", p.RefreshToken)
 		}, status: 200},
 		{name: "MissingToken", req: func(passauth.TokenPair) httpReq { return postForm("token_type_hint", "refresh_token") }, status: 400, code: passauth.CodeInvalidRequest},
@@ -142,7 +140,7 @@ func TestRevocationHandlerRequests(t *testing.T) {
 			return withHeader(postForm("token", p.RefreshToken), "Authorization", "Basic %%%")
 		}, status: 400, code: passauth.CodeInvalidRequest},
 		{name: "BodyTooLarge", req: func(p passauth.TokenPair) httpReq {
-			return postForm("token", p.RefreshToken, "pad", strings.Repeat("x", httpMaxBody))
+			return postForm("token", p.RefreshToken, "pad", strings.Repeat("x", testMaxBody))
 		}, status: 400, code: passauth.CodeInvalidRequest},
 		{name: "GET", req: func(p passauth.TokenPair) httpReq {
 			return withMethod(postForm("token", p.RefreshToken), http.MethodGet)
@@ -151,7 +149,7 @@ func TestRevocationHandlerRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newRotFixture(t, rotOptions{checkRevoked: true})
+			f := newFixture(t, withMemoryStore, withCheckRevoked)
 			p := f.login(t, "alice")
 			f.clock.Advance(tc.advance)
 			rec := do(t, f.revoke, tc.req(p))
@@ -173,7 +171,7 @@ func TestRevocationHandlerRequests(t *testing.T) {
 			}
 			if tc.revoked {
 				assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, p.AccessToken))
-				rotEndpoints[0].refused(t, f.viaToken(t, p.RefreshToken), "Invalid token")
+				refreshEndpoints[0].refused(t, f.viaToken(t, p.RefreshToken), "Invalid token")
 			} else {
 				assert.Equal(t, http.StatusNoContent, f.authStatus(t, p.AccessToken))
 				requirePair(t, f.viaToken(t, p.RefreshToken))
@@ -182,15 +180,15 @@ func TestRevocationHandlerRequests(t *testing.T) {
 	}
 }
 
-// rotSwapSignature returns token with the signature of other: well formed,
+// revokeSwapSignature returns token with the signature of other: well formed,
 // but not correctly signed.
-func rotSwapSignature(token, other string) string {
+func revokeSwapSignature(token, other string) string {
 	return token[:strings.LastIndexByte(token, '.')] + other[strings.LastIndexByte(other, '.'):]
 }
 
 func TestRevocationWithoutCheckRevokedAccessTokenAcceptedUntilExpiry(t *testing.T) {
 	t.Parallel()
-	f := newRotFixture(t, rotOptions{checkRevoked: false})
+	f := newFixture(t, withMemoryStore) // CheckRevoked off
 	s1, s2 := f.login(t, "alice"), f.login(t, "alice")
 
 	// Revoking an access token succeeds, but nothing checks the denylist.
@@ -200,10 +198,10 @@ func TestRevocationWithoutCheckRevokedAccessTokenAcceptedUntilExpiry(t *testing.
 	// Revoking a session stops its refresh token at once, its access token
 	// only when it expires.
 	assertRevocationOK(t, do(t, f.revoke, postForm("token", s2.RefreshToken)))
-	rotEndpoints[1].refused(t, f.viaRefresh(t, s2.RefreshToken), "Invalid token")
+	refreshEndpoints[1].refused(t, f.viaRefresh(t, s2.RefreshToken), "Invalid token")
 	assert.Equal(t, http.StatusNoContent, f.authStatus(t, s2.AccessToken))
 
-	f.clock.Advance(httpAccessTTL)
+	f.clock.Advance(testAccessTTL)
 	for _, access := range []string{s1.AccessToken, s2.AccessToken} {
 		rec := do(t, f.protected, httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + access}})
 		assertError(t, rec, http.StatusUnauthorized, passauth.CodeInvalidToken, "Token expired")
@@ -212,7 +210,7 @@ func TestRevocationWithoutCheckRevokedAccessTokenAcceptedUntilExpiry(t *testing.
 
 func TestRevokeSubjectEndsEverySession(t *testing.T) {
 	t.Parallel()
-	f := newRotFixture(t, rotOptions{checkRevoked: true})
+	f := newFixture(t, withMemoryStore, withCheckRevoked)
 	ctx := context.Background()
 	a1, a2, b := f.login(t, "alice"), f.login(t, "alice"), f.login(t, "bob")
 	f.clock.Advance(10 * time.Minute)
@@ -220,7 +218,7 @@ func TestRevokeSubjectEndsEverySession(t *testing.T) {
 
 	require.NoError(t, f.iss.RevokeSubject(ctx, "alice"))
 	for _, p := range []passauth.TokenPair{a1, a2} {
-		for _, ep := range rotEndpoints {
+		for _, ep := range refreshEndpoints {
 			ep.refused(t, ep.call(f, t, p.RefreshToken), "Invalid token")
 		}
 		assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, p.AccessToken))
@@ -246,79 +244,36 @@ func TestRevokeSubjectEndsEverySession(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, f.authStatus(t, fresh.AccessToken))
 }
 
-// errRotStore is what the failing store says; assertNoLeak (through do)
-// checks that no answer repeats it.
-var errRotStore = errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
-
-// rotFlakyStore is a MemoryStore that can be taken down, when every method
-// fails, and told to refuse the creation of families.
-type rotFlakyStore struct {
-	inner  *passauth.MemoryStore
-	down   atomic.Bool
-	create passauth.RotateResult // when set, Rotate with oldID == "" answers it
-}
-
-func (s *rotFlakyStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
-	if s.down.Load() {
-		return 0, errRotStore
-	}
-	if oldID == "" && s.create != 0 {
-		return s.create, nil
-	}
-	return s.inner.Rotate(ctx, family, oldID, newID, expires)
-}
-
-func (s *rotFlakyStore) RevokeFamily(ctx context.Context, family string) error {
-	if s.down.Load() {
-		return errRotStore
-	}
-	return s.inner.RevokeFamily(ctx, family)
-}
-
-func (s *rotFlakyStore) Deny(ctx context.Context, key string, at, expires time.Time) error {
-	if s.down.Load() {
-		return errRotStore
-	}
-	return s.inner.Deny(ctx, key, at, expires)
-}
-
-func (s *rotFlakyStore) Denied(ctx context.Context, keys ...string) (time.Time, bool, error) {
-	if s.down.Load() {
-		return time.Time{}, false, errRotStore
-	}
-	return s.inner.Denied(ctx, keys...)
-}
-
 func TestRevocationStoreDownFailsClosed(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		call func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder
+		call func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder
 	}{
-		{"Login", func(f *rotFixture, t testing.TB, _ passauth.TokenPair) *httptest.ResponseRecorder {
+		{"Login", func(f *fixture, t testing.TB, _ passauth.TokenPair) *httptest.ResponseRecorder {
 			return do(t, f.token, postForm("username", "alice", "password", alicePassword))
 		}},
-		{"RefreshAtTokenHandler", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+		{"RefreshAtTokenHandler", func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
 			return f.viaToken(t, p.RefreshToken)
 		}},
-		{"RefreshAtRefreshHandler", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+		{"RefreshAtRefreshHandler", func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
 			return f.viaRefresh(t, p.RefreshToken)
 		}},
-		{"RevokeRefreshToken", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+		{"RevokeRefreshToken", func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
 			return do(t, f.revoke, postForm("token", p.RefreshToken))
 		}},
-		{"RevokeAccessToken", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+		{"RevokeAccessToken", func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
 			return do(t, f.revoke, postForm("token", p.AccessToken))
 		}},
-		{"AuthenticateWithCheckRevoked", func(f *rotFixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
+		{"AuthenticateWithCheckRevoked", func(f *fixture, t testing.TB, p passauth.TokenPair) *httptest.ResponseRecorder {
 			return do(t, f.protected, httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + p.AccessToken}})
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
-			f := newRotFixture(t, rotOptions{store: store, checkRevoked: true})
+			store := newFlakyStore()
+			f := newFixture(t, withStore(store), withCheckRevoked)
 			p := f.login(t, "alice")
 
 			store.down.Store(true)
@@ -336,8 +291,8 @@ func TestRevocationStoreDownFailsClosed(t *testing.T) {
 
 func TestRevocationStoreDownErrors(t *testing.T) {
 	t.Parallel()
-	store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
-	f := newRotFixture(t, rotOptions{store: store, checkRevoked: true})
+	store := newFlakyStore()
+	f := newFixture(t, withStore(store), withCheckRevoked)
 	p := f.login(t, "alice")
 	ctx := context.Background()
 	store.down.Store(true)
@@ -345,18 +300,25 @@ func TestRevocationStoreDownErrors(t *testing.T) {
 	_, err := f.iss.VerifyAccess(ctx, p.AccessToken)
 	require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 	assert.NotErrorIs(t, err, passauth.ErrTokenInvalid, "a store failure is not a bad token")
-	assert.ErrorIs(t, err, errRotStore, "the store's error stays in the chain for logs")
+	assert.ErrorIs(t, err, errStoreDown, "the store's error stays in the chain for logs")
 
+	_, err = f.iss.Refresh(ctx, p.RefreshToken)
+	require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+	assert.NotErrorIs(t, err, passauth.ErrTokenInvalid, "a store failure is not the token's fault")
+	assert.ErrorIs(t, err, errStoreDown)
+	assert.Equal(t, "passauth: checking revocation: passauth: token store unavailable: "+errStoreDown.Error(), err.Error())
+
+	_, issueErr := f.iss.IssuePair(ctx, "alice")
 	for name, err := range map[string]error{
 		"Revoke(refresh)": f.iss.Revoke(ctx, p.RefreshToken),
 		"Revoke(access)":  f.iss.Revoke(ctx, p.AccessToken),
 		"RevokeSubject":   f.iss.RevokeSubject(ctx, "alice"),
+		"IssuePair":       issueErr,
 	} {
 		assert.ErrorIs(t, err, passauth.ErrStoreUnavailable, name)
 		assert.NotErrorIs(t, err, passauth.ErrTokenInvalid, name)
+		assert.ErrorIs(t, err, errStoreDown, name)
 	}
-	_, err = f.iss.IssuePair(ctx, "alice")
-	assert.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 
 	// A token that is not valid needs no store: still the RFC 7009 answer.
 	assertRevocationOK(t, do(t, f.revoke, postForm("token", "not a token")))
@@ -366,8 +328,8 @@ func TestRevocationStoreDownErrors(t *testing.T) {
 
 func TestRevocationStoreDownWithoutCheckRevokedAccessStillWorks(t *testing.T) {
 	t.Parallel()
-	store := &rotFlakyStore{inner: passauth.NewMemoryStore()}
-	f := newRotFixture(t, rotOptions{store: store})
+	store := newFlakyStore()
+	f := newFixture(t, withStore(store)) // CheckRevoked off
 	p := f.login(t, "alice")
 	store.down.Store(true)
 
@@ -379,42 +341,24 @@ func TestRevocationStoreDownWithoutCheckRevokedAccessStillWorks(t *testing.T) {
 	assertError(t, f.viaToken(t, p.RefreshToken), http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
 }
 
-func TestRevocationStoreRefusesNewSession(t *testing.T) {
-	t.Parallel()
-	for _, res := range []passauth.RotateResult{passauth.RotateRevoked, passauth.RotateReused} {
-		t.Run(res.String(), func(t *testing.T) {
-			t.Parallel()
-			store := &rotFlakyStore{inner: passauth.NewMemoryStore(), create: res}
-			f := newRotFixture(t, rotOptions{store: store})
-			rec := do(t, f.token, postForm("username", "alice", "password", alicePassword))
-			assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
-			_, err := f.iss.IssuePair(context.Background(), "alice")
-			assert.ErrorIs(t, err, passauth.ErrStoreUnavailable)
-		})
-	}
-}
-
 func TestRevocationStatelessTokensRefusedByStore(t *testing.T) {
 	t.Parallel()
-	stateless := newRotFixture(t, rotOptions{stateless: true})
-	f := newRotFixtureWithClock(t, rotOptions{checkRevoked: true}, stateless.clock)
+	stateless := newFixture(t) // no Store
+	f := fixtureOnClockOf(t, stateless, withMemoryStore, withCheckRevoked)
 	p := stateless.login(t, "alice")
 
 	// A refresh token without "sid", signed with the right secret and type,
 	// as an issuer before sessions existed made them.
 	now := f.clock.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": "alice", "jti": "no-session", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	})
-	tok.Header["typ"] = passauth.RefreshTokenType
-	noSID, err := tok.SignedString(httpRefreshSecret)
-	require.NoError(t, err)
+	noSID := mintToken(t, jwt.SigningMethodHS256, testRefreshSecret,
+		map[string]any{"typ": passauth.RefreshTokenType},
+		map[string]any{"jti": "no-session", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 	c, err := f.iss.VerifyRefresh(context.Background(), noSID)
 	require.NoError(t, err, "the hand-made token is otherwise valid")
 	require.Empty(t, c.SessionID)
 
 	for name, refresh := range map[string]string{"StatelessIssuer": p.RefreshToken, "NoSessionID": noSID} {
-		for _, ep := range rotEndpoints {
+		for _, ep := range refreshEndpoints {
 			t.Run(name+"/"+ep.name, func(t *testing.T) {
 				ep.refused(t, ep.call(f, t, refresh), "Invalid token")
 			})
@@ -424,9 +368,19 @@ func TestRevocationStatelessTokensRefusedByStore(t *testing.T) {
 	assertRevocationOK(t, do(t, f.revoke, postForm("token", noSID)))
 }
 
+// fixtureOnClockOf builds a fixture, as newFixture(t, mods...) does, whose
+// issuer runs on the clock of other: a second service beside other, or other
+// restarted.
+func fixtureOnClockOf(t testing.TB, other *fixture, mods ...func(*passauth.Config)) *fixture {
+	t.Helper()
+	f := newFixture(t, append(mods[:len(mods):len(mods)], func(c *passauth.Config) { c.Now = other.clock.Now })...)
+	f.clock = other.clock
+	return f
+}
+
 func TestRevocationMemoryStoreRestartRefusesRefreshTokensButNotAccessTokens(t *testing.T) {
 	t.Parallel()
-	before := newRotFixture(t, rotOptions{checkRevoked: true})
+	before := newFixture(t, withMemoryStore, withCheckRevoked)
 	p := before.login(t, "alice")
 	assertRevocationOK(t, do(t, before.revoke, postForm("token", p.AccessToken)))
 
@@ -434,8 +388,8 @@ func TestRevocationMemoryStoreRestartRefusesRefreshTokensButNotAccessTokens(t *t
 	// refreshing fails closed and the user logs in again. The denylist is
 	// gone too, so the revoked access token is accepted again until it
 	// expires, as the MemoryStore documentation says.
-	after := newRotFixtureWithClock(t, rotOptions{checkRevoked: true}, before.clock)
-	for _, ep := range rotEndpoints {
+	after := fixtureOnClockOf(t, before, withMemoryStore, withCheckRevoked)
+	for _, ep := range refreshEndpoints {
 		ep.refused(t, ep.call(after, t, p.RefreshToken), "Invalid token")
 	}
 	assert.Equal(t, http.StatusNoContent, after.authStatus(t, p.AccessToken))

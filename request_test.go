@@ -1,5 +1,9 @@
 package passauth_test
 
+// request.go's parsers seen through the handlers: the token endpoint's form
+// body and Basic credentials, the refresh endpoint's JSON, form or Bearer
+// token, and bodies that fail while being read.
+
 import (
 	"context"
 	"errors"
@@ -13,18 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// padForm pads a form body with an ignored parameter to exactly n bytes.
-func padForm(body string, n int) string {
-	body += "&pad="
-	return body + strings.Repeat("x", n-len(body))
-}
-
 // How the token endpoint reads its request: the form body only, with the
 // Content-Type, repetition, encoding and size rules of RFC 6749 §3.2 and
 // §4.3.2, and client credentials in an optional Basic header (§2.3.1).
 func TestTokenRequestParsing(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	login := formBody("username", "alice", "password", alicePassword)
 	const (
 		wrongType = "Content-Type must be application/x-www-form-urlencoded"
@@ -46,7 +44,7 @@ func TestTokenRequestParsing(t *testing.T) {
 		{name: "media type in upper case", req: httpReq{contentType: "Application/X-WWW-Form-URLEncoded", body: login}, status: 200, sub: "alice"},
 		{name: "percent-encoded values", req: httpReq{contentType: form, body: "username=al%69ce&password=alice%20pass%21word"}, status: 200, sub: "alice"},
 		{name: "unknown parameters ignored, even repeated", req: httpReq{contentType: form, body: login + "&foo=1&foo=2&state="}, status: 200, sub: "alice"},
-		{name: "body exactly at the limit", req: httpReq{contentType: form, body: padForm(login, httpMaxBody)}, status: 200, sub: "alice"},
+		{name: "body exactly at the limit", req: httpReq{contentType: form, body: padForm(login, testMaxBody)}, status: 200, sub: "alice"},
 		{name: "body wins over the query string", req: httpReq{target: "/?username=bob&password=" + strings.ReplaceAll(bobPassword, " ", "+"), contentType: form, body: login}, status: 200, sub: "alice"},
 		{name: "basic in lower case", req: httpReq{contentType: form, body: login, header: []string{"Authorization", "basic " + b64("cli:")}}, status: 200, sub: "alice", client: "cli"},
 		{name: "Basic with a secret", req: httpReq{contentType: form, body: login, header: []string{"Authorization", basic("cli", "s3cret")}}, status: 200, sub: "alice", client: "cli"},
@@ -70,7 +68,7 @@ func TestTokenRequestParsing(t *testing.T) {
 		{name: "repeated refresh_token", req: postForm("grant_type", "refresh_token", "refresh_token", "a", "refresh_token", "b"), status: 400, desc: repeated},
 		{name: "bad percent escape", req: httpReq{contentType: form, body: "username=alice&password=%zz"}, status: 400, desc: malformed},
 		{name: "semicolon separator", req: httpReq{contentType: form, body: "username=alice;password=x"}, status: 400, desc: malformed},
-		{name: "one byte over the limit", req: httpReq{contentType: form, body: padForm(login, httpMaxBody+1)}, status: 400, desc: tooLarge},
+		{name: "one byte over the limit", req: httpReq{contentType: form, body: padForm(login, testMaxBody+1)}, status: 400, desc: tooLarge},
 		{name: "far over the limit", req: httpReq{contentType: form, body: padForm(login, 64<<10)}, status: 400, desc: tooLarge},
 		{name: "credentials in the query string only", req: httpReq{target: "/?" + login, contentType: form}, status: 400, desc: "missing username"},
 		{name: "Basic and a form client_secret", req: httpReq{contentType: form, body: login + "&client_secret=s", header: []string{"Authorization", basic("cli", "")}}, status: 400, desc: "client credentials sent in both the header and the body"},
@@ -98,11 +96,17 @@ func TestTokenRequestParsing(t *testing.T) {
 	}
 }
 
+// padForm pads a form body with an ignored parameter to exactly n bytes.
+func padForm(body string, n int) string {
+	body += "&pad="
+	return body + strings.Repeat("x", n-len(body))
+}
+
 // How the refresh endpoint finds its token: in a JSON or form body or a
 // Bearer header, exactly one of them.
 func TestRefreshRequestParsing(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	pair, err := f.iss.IssuePair(context.Background(), "alice")
 	require.NoError(t, err)
 	rt := pair.RefreshToken
@@ -115,12 +119,12 @@ func TestRefreshRequestParsing(t *testing.T) {
 	}{
 		{name: "JSON", req: httpReq{contentType: "application/json", body: jsonBody}, status: 200},
 		{name: "JSON in upper case", req: httpReq{contentType: "Application/JSON", body: jsonBody}, status: 200},
-		{name: "JSON at the limit", req: httpReq{contentType: "application/json", body: jsonBody + strings.Repeat(" ", httpMaxBody-len(jsonBody))}, status: 200},
+		{name: "JSON at the limit", req: httpReq{contentType: "application/json", body: jsonBody + strings.Repeat(" ", testMaxBody-len(jsonBody))}, status: 200},
 		{name: "form", req: postForm("refresh_token", rt), status: 200},
 		{name: "header, no body", req: httpReq{header: []string{"Authorization", "Bearer " + rt}}, status: 200},
 		{name: "header, empty form", req: httpReq{contentType: form, header: []string{"Authorization", "Bearer " + rt}}, status: 200},
 
-		{name: "JSON over the limit", req: httpReq{contentType: "application/json", body: jsonBody + strings.Repeat(" ", httpMaxBody+1-len(jsonBody))}, status: 400, desc: "request body too large"},
+		{name: "JSON over the limit", req: httpReq{contentType: "application/json", body: jsonBody + strings.Repeat(" ", testMaxBody+1-len(jsonBody))}, status: 400, desc: "request body too large"},
 		{name: "JSON content type, empty body", req: httpReq{contentType: "application/json"}, status: 400, desc: "malformed JSON body"},
 		{name: "JSON string", req: httpReq{contentType: "application/json", body: `"` + rt + `"`}, status: 400, desc: "malformed JSON body"},
 		{name: "JSON boolean refresh_token", req: httpReq{contentType: "application/json", body: `{"refresh_token":true}`}, status: 400, desc: "malformed JSON body"},
@@ -158,7 +162,7 @@ func TestRefreshRequestParsing(t *testing.T) {
 // 500.
 func TestRequestBodyReadError(t *testing.T) {
 	t.Parallel()
-	f := newHTTPFixture(t)
+	f := newFixture(t)
 	for name, h := range map[string]http.Handler{"token": f.token, "refresh": f.refresh} {
 		contentType := form
 		if name == "refresh" {

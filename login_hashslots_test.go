@@ -22,13 +22,55 @@ import (
 )
 
 const (
-	slotPassword  = "slot pass!word"  // alice's and carol's (disabled) password
 	slotWrong     = "wrong pass!word" // nobody's password
 	slotShortWait = 50 * time.Millisecond
 	// slotDeadline bounds every wait of these tests for an answer that
 	// should come at once; it is only reached when something is broken.
 	slotDeadline = 10 * time.Second
 )
+
+func TestHashSlotsBusy(t *testing.T) {
+	t.Parallel()
+	// holder logs in first and stays inside Check; second finds no slot.
+	tests := []struct {
+		name           string
+		holder, holdPW string
+		holderCode     int
+		second         string
+	}{
+		{"right password holds, known user waits", "alice", alicePassword, http.StatusOK, "alice"},
+		{"wrong password holds, known user waits", "alice", slotWrong, http.StatusBadRequest, "alice"},
+		{"unknown user holds, known user waits", "mallory", slotWrong, http.StatusBadRequest, "alice"},
+		{"disabled user holds, known user waits", "carol", alicePassword, http.StatusBadRequest, "alice"},
+		{"known user holds, unknown user waits", "alice", alicePassword, http.StatusOK, "mallory"},
+		{"unknown user holds, unknown user waits", "trudy", slotWrong, http.StatusBadRequest, "mallory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newSlotFixture(t, newGateHasher(false), func(c *passauth.Config) {
+				c.MaxConcurrentHashes = 1
+				c.HashWait = slotShortWait
+			})
+			held := f.start(context.Background(), tc.holder, tc.holdPW)
+			f.hasher.waitEntered(t)
+
+			before := f.users.count(tc.second)
+			assertBusy(t, do(t, f.token, postForm("username", tc.second, "password", alicePassword)))
+			assert.Equal(t, before, f.users.count(tc.second), "the user was looked up without a hashing slot")
+
+			f.hasher.release()
+			assert.Equal(t, tc.holderCode, answer(t, held).Code)
+
+			// The slot is free again, after the answer and after the 503;
+			// logins keep getting it one after another.
+			for i := range 3 {
+				rec := do(t, f.token, postForm("username", "alice", "password", alicePassword))
+				require.Equal(t, http.StatusOK, rec.Code, "login %d after the release: %s", i, describe(rec))
+			}
+		})
+	}
+}
 
 // gateHasher is a PasswordHasher whose hash of p is "gate:" + p. Each Check
 // sends its hash to entered and then waits for open to be closed, so the
@@ -98,7 +140,7 @@ func (h *gateHasher) waitEntered(t *testing.T) string {
 	}
 }
 
-// countingUsers knows alice and carol (disabled), both with slotPassword,
+// countingUsers knows alice and carol (disabled), both with alicePassword,
 // and counts the lookups of every name.
 type countingUsers struct {
 	mu    sync.Mutex
@@ -114,9 +156,9 @@ func (u *countingUsers) LookupUser(_ context.Context, name string) (passauth.Use
 	u.calls[name]++
 	switch name {
 	case "alice":
-		return passauth.User{PasswordHash: "gate:" + slotPassword}, true, nil
+		return passauth.User{PasswordHash: "gate:" + alicePassword}, true, nil
 	case "carol":
-		return passauth.User{PasswordHash: "gate:" + slotPassword, Disabled: true}, true, nil
+		return passauth.User{PasswordHash: "gate:" + alicePassword, Disabled: true}, true, nil
 	}
 	return passauth.User{}, false, nil
 }
@@ -134,13 +176,11 @@ type slotFixture struct {
 	hasher *gateHasher
 }
 
-func newSlotFixture(t *testing.T, h *gateHasher, cfg passauth.Config) *slotFixture {
+// newSlotFixture builds the issuer from testConfig with hasher h, changed by
+// mods.
+func newSlotFixture(t *testing.T, h *gateHasher, mods ...func(*passauth.Config)) *slotFixture {
 	t.Helper()
-	cfg.AccessSecret, cfg.RefreshSecret = httpAccessSecret, httpRefreshSecret
-	cfg.AccessTTL, cfg.RefreshTTL = httpAccessTTL, httpRefreshTTL
-	cfg.PasswordHasher = h
-	iss, err := passauth.NewTokenIssuer(cfg)
-	require.NoError(t, err)
+	iss := newIssuer(t, append([]func(*passauth.Config){withHasher(h)}, mods...)...)
 	// Logins still held when the test ends must not hang forever.
 	t.Cleanup(h.release)
 	users := &countingUsers{}
@@ -182,88 +222,24 @@ func assertBusy(t *testing.T, rec *httptest.ResponseRecorder) {
 	assert.Positive(t, secs, "Retry-After")
 }
 
-func TestHashSlotsBusy(t *testing.T) {
-	t.Parallel()
-	// holder logs in first and stays inside Check; second finds no slot.
-	tests := []struct {
-		name           string
-		holder, holdPW string
-		holderCode     int
-		second         string
-	}{
-		{"right password holds, known user waits", "alice", slotPassword, http.StatusOK, "alice"},
-		{"wrong password holds, known user waits", "alice", slotWrong, http.StatusBadRequest, "alice"},
-		{"unknown user holds, known user waits", "mallory", slotWrong, http.StatusBadRequest, "alice"},
-		{"disabled user holds, known user waits", "carol", slotPassword, http.StatusBadRequest, "alice"},
-		{"known user holds, unknown user waits", "alice", slotPassword, http.StatusOK, "mallory"},
-		{"unknown user holds, unknown user waits", "trudy", slotWrong, http.StatusBadRequest, "mallory"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newSlotFixture(t, newGateHasher(false), passauth.Config{
-				MaxConcurrentHashes: 1,
-				HashWait:            slotShortWait,
-			})
-			held := f.start(context.Background(), tc.holder, tc.holdPW)
-			f.hasher.waitEntered(t)
-
-			before := f.users.count(tc.second)
-			assertBusy(t, do(t, f.token, postForm("username", tc.second, "password", slotPassword)))
-			assert.Equal(t, before, f.users.count(tc.second), "the user was looked up without a hashing slot")
-
-			f.hasher.release()
-			assert.Equal(t, tc.holderCode, answer(t, held).Code)
-
-			// The slot is free again, after the answer and after the 503;
-			// logins keep getting it one after another.
-			for i := range 3 {
-				rec := do(t, f.token, postForm("username", "alice", "password", slotPassword))
-				require.Equal(t, http.StatusOK, rec.Code, "login %d after the release: %s", i, describe(rec))
-			}
-		})
-	}
-}
-
-// A login answered 503 had no password checked, so it must not use up the
-// user's or the address's failed-login budget: a client retrying through a
-// flood is not locked out by the retries.
-func TestHashSlotsBusyDoesNotCountAsFailure(t *testing.T) {
-	t.Parallel()
-	f := newSlotFixture(t, newGateHasher(false), passauth.Config{
-		MaxConcurrentHashes: 1,
-		HashWait:            time.Millisecond,
-		UserLimiter:         passauth.NewMemoryLimiter(passauth.Limit{Burst: 2, Interval: time.Hour}),
-		AddrLimiter:         passauth.NewMemoryLimiter(passauth.Limit{Burst: 2, Interval: time.Hour}),
-	})
-	held := f.start(context.Background(), "mallory", slotWrong)
-	f.hasher.waitEntered(t)
-	for range 5 {
-		assertBusy(t, do(t, f.token, postForm("username", "alice", "password", slotPassword)))
-	}
-	f.hasher.release()
-	assert.Equal(t, http.StatusBadRequest, answer(t, held).Code)
-	requirePair(t, do(t, f.token, postForm("username", "alice", "password", slotPassword)))
-}
-
 func TestHashSlotsCancelledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	// The wait is far longer than the test's deadline, so only the
 	// cancellation can end it in time.
 	users := &signalLimiter{Limiter: passauth.NewMemoryLimiter(passauth.Limit{Burst: 100, Interval: time.Second}),
 		allowed: make(chan string, 8)}
-	f := newSlotFixture(t, newGateHasher(false), passauth.Config{
-		MaxConcurrentHashes: 1,
-		HashWait:            time.Hour,
-		UserLimiter:         users,
+	f := newSlotFixture(t, newGateHasher(false), func(c *passauth.Config) {
+		c.MaxConcurrentHashes = 1
+		c.HashWait = time.Hour
+		c.UserLimiter = users
 	})
-	held := f.start(context.Background(), "alice", slotPassword)
+	held := f.start(context.Background(), "alice", alicePassword)
 	f.hasher.waitEntered(t)
 	require.Equal(t, "user:alice", users.waitAllowed(t))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	waiting := f.start(ctx, "mallory", slotPassword)
+	waiting := f.start(ctx, "mallory", alicePassword)
 	// The user limiter is the last step before the slot is asked for: once
 	// it let mallory through, the login is waiting for the slot or about to.
 	require.Equal(t, "user:mallory", users.waitAllowed(t))
@@ -279,7 +255,7 @@ func TestHashSlotsCancelledWhileWaiting(t *testing.T) {
 
 	f.hasher.release()
 	assert.Equal(t, http.StatusOK, answer(t, held).Code)
-	requirePair(t, do(t, f.token, postForm("username", "alice", "password", slotPassword)))
+	requirePair(t, do(t, f.token, postForm("username", "alice", "password", alicePassword)))
 }
 
 // signalLimiter reports each key its Limiter allowed.
@@ -313,16 +289,16 @@ func TestHashSlotsDefault(t *testing.T) {
 	// GOMAXPROCS, at least one, for a hasher that is not Argon2id.
 	want := max(runtime.GOMAXPROCS(0)/2, 1)
 	require.GreaterOrEqual(t, want, 1)
-	f := newSlotFixture(t, newGateHasher(false), passauth.Config{HashWait: slotShortWait})
+	f := newSlotFixture(t, newGateHasher(false), func(c *passauth.Config) { c.HashWait = slotShortWait })
 
 	held := make([]<-chan *httptest.ResponseRecorder, want)
 	for i := range held {
-		held[i] = f.start(context.Background(), "alice", slotPassword)
+		held[i] = f.start(context.Background(), "alice", alicePassword)
 	}
 	for range held {
 		f.hasher.waitEntered(t)
 	}
-	assertBusy(t, do(t, f.token, postForm("username", "alice", "password", slotPassword)))
+	assertBusy(t, do(t, f.token, postForm("username", "alice", "password", alicePassword)))
 
 	f.hasher.release()
 	for i, done := range held {
@@ -336,7 +312,7 @@ func TestHashSlotsDefault(t *testing.T) {
 func TestHashSlotsDummyHashFromHasher(t *testing.T) {
 	t.Parallel()
 	h := newGateHasher(true)
-	f := newSlotFixture(t, h, passauth.Config{})
+	f := newSlotFixture(t, h)
 	require.Empty(t, h.hashes(), "NewTokenIssuer hashed eagerly")
 
 	var dummy string
@@ -351,7 +327,7 @@ func TestHashSlotsDummyHashFromHasher(t *testing.T) {
 	}
 
 	// A known user's login checks the stored hash and makes no new one.
-	requirePair(t, do(t, f.token, postForm("username", "alice", "password", slotPassword)))
-	assert.Equal(t, "gate:"+slotPassword, h.waitEntered(t))
+	requirePair(t, do(t, f.token, postForm("username", "alice", "password", alicePassword)))
+	assert.Equal(t, "gate:"+alicePassword, h.waitEntered(t))
 	assert.Equal(t, []string{dummy}, h.hashes())
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,16 +22,28 @@ import (
 	"github.com/passauth/passauth"
 )
 
-const (
-	throttlePassword = "throttle pass!word" // alice's and bob's
-	throttleSlowUser = "slow"               // the lookup blocks for this name while the fixture's gate is closed
-	throttleDBDown   = "db-down"            // the lookup fails for this name
-)
+// throttleSlowUser is a name whose lookup blocks while the fixture's gate
+// is closed.
+const throttleSlowUser = "slow"
 
-// throttleHash is throttlePassword hashed once at the lowest bcrypt cost.
-var throttleHash = sync.OnceValues(func() ([]byte, error) {
-	return bcrypt.GenerateFromPassword([]byte(throttlePassword), bcrypt.MinCost)
-})
+// TestThrottleUser checks the per-user limit: after Burst wrong passwords,
+// every attempt on the user, the right password included, is 429 without a
+// lookup or a password check; other users are not affected.
+func TestThrottleUser(t *testing.T) {
+	t.Parallel()
+	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+	for i := range small.Burst {
+		assertFailed(t, f.login(t, "alice", "wrong "+strconv.Itoa(i), ""), "wrong password #"+strconv.Itoa(i+1))
+	}
+	before := f.work()
+	for i, pw := range []string{"wrong again", alicePassword, alicePassword} {
+		assertThrottled(t, f.login(t, "alice", pw, ""), small.Interval, "attempt #"+strconv.Itoa(i+1)+" past the limit")
+		assertThrottled(t, f.login(t, "alice", pw, "198.51.100.7:5555"), small.Interval, "from another address")
+	}
+	assert.Equal(t, before, f.work(), "lookups, checks and hashes for throttled attempts")
+
+	assertLoggedIn(t, f.login(t, "bob", bobPassword, ""), "another user")
+}
 
 // countingHasher is the cheap bcrypt policy of the tests, counting the
 // password checks and hashes it is asked for.
@@ -51,52 +62,38 @@ func (h *countingHasher) Hash(password string) (string, error) {
 	return h.Bcrypt.Hash(password)
 }
 
-// throttleFixture is a token endpoint whose users are alice and bob, with
-// the lookups and password checks counted.
+// throttleFixture is a token endpoint of the shared fixture's issuer and
+// users, with the lookups and password checks counted.
 type throttleFixture struct {
-	token   http.Handler
+	token   http.Handler // TokenHandler over the counted lookups
 	hasher  *countingHasher
 	lookups atomic.Int64
 
 	entered chan struct{} // receives when a lookup of throttleSlowUser starts
-	gate    chan struct{} // closed to let lookups of throttleSlowUser finish
+	gate    chan struct{} // closed by release to let those lookups finish
+	release func()
 }
 
-// newThrottleFixture builds the fixture; configure, when not nil, sets the
-// limits and whatever else the test needs.
-func newThrottleFixture(t *testing.T, configure func(*passauth.Config)) *throttleFixture {
+// newThrottleFixture builds the fixture from testConfig changed by mods,
+// which set the limits and whatever else the test needs.
+func newThrottleFixture(t *testing.T, mods ...func(*passauth.Config)) *throttleFixture {
 	t.Helper()
-	hash, err := throttleHash()
-	require.NoError(t, err)
 	f := &throttleFixture{
 		hasher:  &countingHasher{Bcrypt: passauth.Bcrypt{Cost: bcrypt.MinCost}},
 		entered: make(chan struct{}, 1),
 		gate:    make(chan struct{}),
 	}
-	cfg := passauth.Config{
-		AccessSecret:   httpAccessSecret,
-		RefreshSecret:  httpRefreshSecret,
-		AccessTTL:      httpAccessTTL,
-		RefreshTTL:     httpRefreshTTL,
-		PasswordHasher: f.hasher,
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	iss, err := passauth.NewTokenIssuer(cfg)
-	require.NoError(t, err)
-	f.token = iss.TokenHandler(passauth.UserLookupFunc(func(ctx context.Context, name string) (passauth.User, bool, error) {
+	f.release = sync.OnceFunc(func() { close(f.gate) })
+	// Lookups still blocked when the test ends must not hang forever.
+	t.Cleanup(f.release)
+	fx := newFixture(t, append([]func(*passauth.Config){withHasher(f.hasher)}, mods...)...)
+	f.token = fx.iss.TokenHandler(passauth.UserLookupFunc(func(ctx context.Context, name string) (passauth.User, bool, error) {
 		f.lookups.Add(1)
-		switch name = strings.ToLower(name); name {
-		case "alice", "bob":
-			return passauth.User{Username: name, PasswordHash: string(hash)}, true, nil
-		case throttleDBDown:
-			return passauth.User{}, false, errors.New("database down")
-		case throttleSlowUser:
+		if name == throttleSlowUser {
 			f.entered <- struct{}{}
 			<-f.gate
 		}
-		return passauth.User{}, false, nil
+		return fx.users.LookupUser(ctx, name)
 	}))
 	return f
 }
@@ -105,20 +102,10 @@ func newThrottleFixture(t *testing.T, configure func(*passauth.Config)) *throttl
 // 192.0.2.1:1234) with more header name, value pairs.
 func (f *throttleFixture) login(t *testing.T, user, password, remote string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := postForm("username", user, "password", password).build()
-	if remote != "" {
-		req.RemoteAddr = remote
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	f.token.ServeHTTP(rec, req)
-	assertNoLeak(t, rec.Body.Bytes())
-	if strings.Contains(rec.Body.String(), throttlePassword) {
-		t.Error("response body contains the test password")
-	}
-	return rec
+	r := postForm("username", user, "password", password)
+	r.remote = remote
+	r.header = header
+	return do(t, f.token, r)
 }
 
 // work is what the fixture has spent on passwords so far: lookups, checks
@@ -155,25 +142,6 @@ func assertThrottled(t *testing.T, rec *httptest.ResponseRecorder, maxWait time.
 	require.NoError(t, err, "%s: Retry-After %q is not whole seconds", what, rec.Header().Get("Retry-After"))
 	assert.GreaterOrEqual(t, secs, 1, "%s: Retry-After", what)
 	assert.LessOrEqual(t, secs, int((maxWait+time.Second-1)/time.Second), "%s: Retry-After", what)
-}
-
-// TestThrottleUser checks the per-user limit: after Burst wrong passwords,
-// every attempt on the user, the right password included, is 429 without a
-// lookup or a password check; other users are not affected.
-func TestThrottleUser(t *testing.T) {
-	t.Parallel()
-	f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
-	for i := range small.Burst {
-		assertFailed(t, f.login(t, "alice", "wrong "+strconv.Itoa(i), ""), "wrong password #"+strconv.Itoa(i+1))
-	}
-	before := f.work()
-	for i, pw := range []string{"wrong again", throttlePassword, throttlePassword} {
-		assertThrottled(t, f.login(t, "alice", pw, ""), small.Interval, "attempt #"+strconv.Itoa(i+1)+" past the limit")
-		assertThrottled(t, f.login(t, "alice", pw, "198.51.100.7:5555"), small.Interval, "from another address")
-	}
-	assert.Equal(t, before, f.work(), "lookups, checks and hashes for throttled attempts")
-
-	assertLoggedIn(t, f.login(t, "bob", throttlePassword, ""), "another user")
 }
 
 // TestThrottleNoEnumeration checks that an unknown user is throttled
@@ -217,7 +185,7 @@ func TestThrottleFoldsCase(t *testing.T) {
 	for _, name := range []string{"Alice", "ALICE", "alice"} {
 		assertFailed(t, f.login(t, name, "wrong", ""), name)
 	}
-	assertThrottled(t, f.login(t, "aLiCe", throttlePassword, ""), small.Interval, "aLiCe with the right password")
+	assertThrottled(t, f.login(t, "aLiCe", alicePassword, ""), small.Interval, "aLiCe with the right password")
 }
 
 // TestThrottleResentFailures checks the default user limit against a client
@@ -227,17 +195,17 @@ func TestThrottleResentFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("two mistakes, then the right password", func(t *testing.T) {
 		t.Parallel()
-		f := newThrottleFixture(t, nil)
+		f := newThrottleFixture(t)
 		for i := range 2 {
 			for range 2 {
 				assertFailed(t, f.login(t, "alice", "mistake "+strconv.Itoa(i), ""), "mistake #"+strconv.Itoa(i+1))
 			}
 		}
-		assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "after two mistakes sent twice")
+		assertLoggedIn(t, f.login(t, "alice", alicePassword, ""), "after two mistakes sent twice")
 	})
 	t.Run("three mistakes", func(t *testing.T) {
 		t.Parallel()
-		f := newThrottleFixture(t, nil)
+		f := newThrottleFixture(t)
 		for i := range 5 {
 			assertFailed(t, f.login(t, "alice", "mistake "+strconv.Itoa(i/2), ""), "failure #"+strconv.Itoa(i+1))
 		}
@@ -251,10 +219,10 @@ func TestThrottleSuccesses(t *testing.T) {
 	t.Parallel()
 	t.Run("many successes from one address", func(t *testing.T) {
 		t.Parallel()
-		f := newThrottleFixture(t, nil) // the default limits: 20 failures per address
+		f := newThrottleFixture(t) // the default limits: 20 failures per address
 		for i := range 30 {
 			user := []string{"alice", "bob"}[i%2]
-			assertLoggedIn(t, f.login(t, user, throttlePassword, ""), "login #"+strconv.Itoa(i+1))
+			assertLoggedIn(t, f.login(t, user, passwords[user], ""), "login #"+strconv.Itoa(i+1))
 		}
 	})
 	t.Run("successes between failures", func(t *testing.T) {
@@ -263,10 +231,10 @@ func TestThrottleSuccesses(t *testing.T) {
 		assertFailed(t, f.login(t, "alice", "wrong 1", ""), "failure #1")
 		assertFailed(t, f.login(t, "alice", "wrong 2", ""), "failure #2")
 		for range 5 {
-			assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "success after two failures")
+			assertLoggedIn(t, f.login(t, "alice", alicePassword, ""), "success after two failures")
 		}
 		assertFailed(t, f.login(t, "alice", "wrong 3", ""), "failure #3")
-		assertThrottled(t, f.login(t, "alice", throttlePassword, ""), small.Interval, "after three failures and some successes")
+		assertThrottled(t, f.login(t, "alice", alicePassword, ""), small.Interval, "after three failures and some successes")
 	})
 }
 
@@ -292,9 +260,9 @@ func TestThrottleAddress(t *testing.T) {
 				assertFailed(t, f.login(t, user, "wrong", h.addrs[i]), "failure #"+strconv.Itoa(i+1)+" as "+user)
 			}
 			before := f.work()
-			assertThrottled(t, f.login(t, "alice", throttlePassword, h.addrs[small.Burst]), small.Interval, "a fourth user name from the host")
+			assertThrottled(t, f.login(t, "alice", alicePassword, h.addrs[small.Burst]), small.Interval, "a fourth user name from the host")
 			assert.Equal(t, before, f.work(), "lookups, checks and hashes for a throttled attempt")
-			assertLoggedIn(t, f.login(t, "alice", throttlePassword, h.other), "another host")
+			assertLoggedIn(t, f.login(t, "alice", alicePassword, h.other), "another host")
 		})
 	}
 }
@@ -312,7 +280,7 @@ func TestThrottleIgnoresForwardedHeaders(t *testing.T) {
 	for i := range small.Burst {
 		assertFailed(t, f.login(t, "user"+strconv.Itoa(i), "wrong", "", spoof(i)...), "failure #"+strconv.Itoa(i+1))
 	}
-	assertThrottled(t, f.login(t, "alice", throttlePassword, "", spoof(99)...), small.Interval, "with yet another forwarded address")
+	assertThrottled(t, f.login(t, "alice", alicePassword, "", spoof(99)...), small.Interval, "with yet another forwarded address")
 }
 
 // TestThrottleCustomClientAddr checks that Config.ClientAddr decides the
@@ -329,8 +297,8 @@ func TestThrottleCustomClientAddr(t *testing.T) {
 		remote := "10.0.0." + strconv.Itoa(i+1) + ":8080"
 		assertFailed(t, f.login(t, "user"+strconv.Itoa(i), "wrong", remote, "X-Client-IP", "203.0.113.5"), "failure #"+strconv.Itoa(i+1))
 	}
-	assertThrottled(t, f.login(t, "alice", throttlePassword, "10.0.0.9:8080", "X-Client-IP", "203.0.113.5"), small.Interval, "the same client through another connection")
-	assertLoggedIn(t, f.login(t, "alice", throttlePassword, "10.0.0.1:8080", "X-Client-IP", "203.0.113.6"), "another client through the same connection")
+	assertThrottled(t, f.login(t, "alice", alicePassword, "10.0.0.9:8080", "X-Client-IP", "203.0.113.5"), small.Interval, "the same client through another connection")
+	assertLoggedIn(t, f.login(t, "alice", alicePassword, "10.0.0.1:8080", "X-Client-IP", "203.0.113.6"), "another client through the same connection")
 }
 
 // TestThrottleWaitPasses checks that a throttled user, the right password
@@ -344,9 +312,9 @@ func TestThrottleWaitPasses(t *testing.T) {
 	})
 	start := time.Now()
 	assertFailed(t, f.login(t, "alice", "wrong", ""), "failure")
-	assertThrottled(t, f.login(t, "alice", throttlePassword, ""), interval, "right password right after")
+	assertThrottled(t, f.login(t, "alice", alicePassword, ""), interval, "right password right after")
 	time.Sleep(time.Until(start.Add(interval + interval/2)))
-	assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "right password after the wait")
+	assertLoggedIn(t, f.login(t, "alice", alicePassword, ""), "right password after the wait")
 }
 
 // TestThrottleUsedLimitOnly checks that an attempt one limiter throttles is
@@ -378,13 +346,14 @@ func TestThrottleUsedLimitOnly(t *testing.T) {
 		for range 10 {
 			assertThrottled(t, f.login(t, "alice", "wrong", "192.0.2.1:1"), time.Hour, "alice from the throttled address")
 		}
-		assertLoggedIn(t, f.login(t, "alice", throttlePassword, "192.0.2.2:1"), "alice from another address")
+		assertLoggedIn(t, f.login(t, "alice", alicePassword, "192.0.2.2:1"), "alice from another address")
 	})
 }
 
 // TestThrottleCountsOnlyPasswordChecks checks that a login answered before
 // any password was checked (the lookup failed, or no hashing slot was free)
-// is not counted: retrying it cannot lock the user out.
+// is not counted, by the user's limiter or the address's: a client retrying
+// through an outage or a flood is not locked out by its retries.
 func TestThrottleCountsOnlyPasswordChecks(t *testing.T) {
 	t.Parallel()
 	one := passauth.Limit{Burst: 1, Interval: time.Hour}
@@ -392,7 +361,7 @@ func TestThrottleCountsOnlyPasswordChecks(t *testing.T) {
 		t.Parallel()
 		f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(one) })
 		for range 3 {
-			rec := f.login(t, throttleDBDown, "a password", "")
+			rec := f.login(t, failingUser, "a password", "")
 			assertError(t, rec, http.StatusInternalServerError, passauth.CodeServerError, "")
 		}
 	})
@@ -400,26 +369,28 @@ func TestThrottleCountsOnlyPasswordChecks(t *testing.T) {
 		t.Parallel()
 		f := newThrottleFixture(t, func(cfg *passauth.Config) {
 			cfg.UserLimiter = passauth.NewMemoryLimiter(one)
+			cfg.AddrLimiter = passauth.NewMemoryLimiter(passauth.Limit{Burst: 2, Interval: time.Hour})
 			cfg.MaxConcurrentHashes = 1
 			cfg.HashWait = time.Millisecond
 		})
-		// A login whose lookup hangs holds the only slot.
-		done := make(chan int)
+		// A login whose lookup hangs holds the only slot. It fails in the
+		// end: the one failure the address has room for besides alice's
+		// last login.
+		done := make(chan int, 1)
 		go func() {
-			req := postForm("username", throttleSlowUser, "password", "a password").build()
-			rec := httptest.NewRecorder()
-			f.token.ServeHTTP(rec, req)
-			done <- rec.Code
+			done <- do(t, f.token, postForm("username", throttleSlowUser, "password", "a password")).Code
 		}()
 		<-f.entered
-		for i := range 3 {
-			rec := f.login(t, "alice", throttlePassword, "")
+		for i := range 5 {
+			rec := f.login(t, "alice", alicePassword, "")
 			assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
-			assert.NotEmpty(t, rec.Header().Get("Retry-After"), "busy answer #%d", i+1)
+			secs, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+			require.NoError(t, err, "busy answer #%d: Retry-After is not a number of seconds", i+1)
+			assert.Positive(t, secs, "busy answer #%d: Retry-After", i+1)
 		}
-		close(f.gate)
+		f.release()
 		assert.Equal(t, http.StatusBadRequest, <-done, "the slow login")
-		assertLoggedIn(t, f.login(t, "alice", throttlePassword, ""), "once a slot is free")
+		assertLoggedIn(t, f.login(t, "alice", alicePassword, ""), "once a slot is free")
 	})
 }
 
@@ -456,7 +427,7 @@ func TestThrottleLimiterFails(t *testing.T) {
 					cfg.UserLimiter, cfg.AddrLimiter = broken, broken
 				}
 			})
-			for i, pw := range []string{throttlePassword, "wrong", throttlePassword, throttlePassword} {
+			for i, pw := range []string{alicePassword, "wrong", alicePassword, alicePassword} {
 				rec := f.login(t, "alice", pw, "")
 				assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
 				assert.NotContains(t, rec.Body.String(), "limiter backend down", "attempt #%d", i+1)
