@@ -252,7 +252,7 @@ func TestTwoServersRevokeSubject(t *testing.T) {
 	_, err = b.VerifyAccess(ctx, p.AccessToken)
 	require.ErrorIs(t, err, passauth.ErrTokenInvalid, "access token on B")
 	rec := httptest.NewRecorder()
-	b.RefreshHandler(nil).ServeHTTP(rec, jsonRequest("/refresh", `{"refresh_token":"`+p.RefreshToken+`"}`))
+	b.RefreshHandler(anyUser).ServeHTTP(rec, jsonRequest("/refresh", `{"refresh_token":"`+p.RefreshToken+`"}`))
 	assert.Equal(t, http.StatusUnauthorized, rec.Code, "refresh token on B")
 
 	_, err = b.VerifyAccess(ctx, bystander.AccessToken)

@@ -34,18 +34,14 @@ type Limiter struct {
 // NewLimiter returns a Limiter enforcing limit through client, for
 // Config.UserLimiter or Config.AddrLimiter. As with NewMemoryLimiter, a
 // Burst below 1 is taken as 1 and an Interval below a millisecond as a
-// millisecond. Of the options, WithPrefix applies; two limiters with
-// different policies (one for user names, one for addresses) may share a
-// prefix, since the token handler's keys never collide ("user:…" and
-// "addr:…").
+// millisecond. Two limiters with different policies (one for user names,
+// one for addresses) may share a prefix, and a Store too, since the token
+// handler's keys never collide ("user:…" and "addr:…").
 func NewLimiter(client redis.UniversalClient, limit passauth.Limit, opts ...Option) *Limiter {
-	s := &Store{prefix: DefaultPrefix}
-	for _, opt := range opts {
-		opt(s)
-	}
+	o := newOptions(opts)
 	burst := int64(max(limit.Burst, 1))
 	interval := max(limit.Interval, time.Millisecond).Microseconds()
-	return &Limiter{client: client, prefix: s.prefix, interval: interval, tolerance: (burst - 1) * interval}
+	return &Limiter{client: client, prefix: o.prefix, interval: interval, tolerance: (burst - 1) * interval}
 }
 
 // limiterNow is the Lua prelude of the limiter scripts: the server's time in
