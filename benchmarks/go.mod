@@ -12,7 +12,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v2 v2.1.7
-	github.com/passauth/passauth v0.0.0-00010101000000-000000000000
+	github.com/passauth/passauth v0.1.0
 	golang.org/x/crypto v0.59.0
 )
 

@@ -3,8 +3,8 @@ module github.com/passauth/passauth/examples
 go 1.26.0
 
 require (
-	github.com/passauth/passauth v0.0.0-00010101000000-000000000000
-	github.com/passauth/passauth/redisstore v0.0.0-00010101000000-000000000000
+	github.com/passauth/passauth v0.1.0
+	github.com/passauth/passauth/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.59.0
