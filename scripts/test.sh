@@ -1,27 +1,27 @@
 #!/usr/bin/env bash
 # Runs every check of every module in the repository, on a fresh machine as on
-# a developer's: gofmt, go vet, staticcheck, go test -race, each benchmark once,
-# and a short run of every fuzz target. It installs what it needs.
+# a developer's: gofmt, go vet, staticcheck, go test -race, the allocation
+# guards (without -race, which changes allocation counts), each benchmark
+# once, the release test, and a short run of every fuzz target. It installs
+# what it needs first.
 #
 #   ./scripts/test.sh              # everything
 #   FUZZTIME=30s ./scripts/test.sh # fuzz longer (default 10s a target; 0 skips)
 #
-# The Redis tests need a server: unless PASSAUTH_REDIS_ADDR names one, the
-# script runs itself under scripts/with-redis.sh, which installs redis-server
-# from Debian's packages when it is missing and starts a throwaway one on a
-# free loopback port.
+# Tests that need a server get a throwaway one from a wrapper called
+# explicitly around them: scripts/with-redis.sh starts redis-server on a
+# free loopback port and exports PASSAUTH_REDIS_ADDR (unless it is already
+# set, naming a server of yours).
 #
-# The browser test (browsertest/) drives the demo's Swagger UI in headless
-# Chromium: the script installs Debian's chromium (and npm) when missing and
-# the swagger-ui-dist npm package into ~/.cache/passauth (or SWAGGER_UI_DIST
-# names a copy), makes the test mandatory and keeps its screenshot in
+# The browser test (browsertest/) drives the demo in headless Chromium: it
+# needs Debian's chromium and the swagger-ui-dist npm package, which the
+# script installs into ~/.cache/passauth (or SWAGGER_UI_DIST names a copy);
+# the script makes the test mandatory and keeps its screenshots in
 # artifacts/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-if [ -z "${PASSAUTH_REDIS_ADDR:-}" ]; then
-	exec ./scripts/with-redis.sh ./scripts/test.sh "$@"
-fi
+root=$PWD
 export PATH="/usr/local/go/bin:$PATH"
 export PATH="$(go env GOPATH)/bin:$PATH"
 FUZZTIME="${FUZZTIME:-10s}"
@@ -29,56 +29,50 @@ STATICCHECK_VERSION=v0.8.2
 
 step() { printf '\n== %s\n' "$*"; }
 
-if ! command -v staticcheck >/dev/null 2>&1; then
-	step "installing staticcheck $STATICCHECK_VERSION"
-	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
-fi
-
-# What the browser test needs.
-browser_pkgs=()
-if [ ! -x /usr/bin/chromium ]; then
-	browser_pkgs+=(chromium)
-fi
-if ! command -v npm >/dev/null 2>&1; then
-	browser_pkgs+=(npm)
-fi
-if [ "${#browser_pkgs[@]}" -gt 0 ]; then
-	step "installing ${browser_pkgs[*]}"
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
+# install_deps installs, when missing, everything the checks need: the
+# staticcheck binary, Debian's redis-server, chromium and npm, and the
+# swagger-ui-dist npm package. It sets SWAGGER_UI_DIST.
+install_deps() {
+	if ! command -v staticcheck >/dev/null 2>&1; then
+		step "installing staticcheck $STATICCHECK_VERSION"
+		go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 	fi
-	$sudo apt-get update -qq
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
-fi
-swagger_ui_cache="${XDG_CACHE_HOME:-$HOME/.cache}/passauth/swagger-ui-dist"
-export SWAGGER_UI_DIST="${SWAGGER_UI_DIST:-$swagger_ui_cache/node_modules/swagger-ui-dist}"
-if [ ! -f "$SWAGGER_UI_DIST/swagger-ui-bundle.js" ] || [ ! -f "$SWAGGER_UI_DIST/swagger-ui.css" ]; then
-	step "installing swagger-ui-dist@5 into $swagger_ui_cache"
-	mkdir -p "$swagger_ui_cache"
-	npm install --prefix "$swagger_ui_cache" swagger-ui-dist@5 --no-audit --no-fund
-	SWAGGER_UI_DIST="$swagger_ui_cache/node_modules/swagger-ui-dist"
-fi
-export PASSAUTH_BROWSER_TEST=1
-export PASSAUTH_ARTIFACTS="$PWD/artifacts"
 
-step "gofmt"
-unformatted=$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 gofmt -l)
-if [ -n "$unformatted" ]; then
-	echo "gofmt would change:"; echo "$unformatted"; exit 1
-fi
+	local pkgs=()
+	if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+		pkgs+=(redis-server)
+	fi
+	if [ ! -x /usr/bin/chromium ]; then
+		pkgs+=(chromium)
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		pkgs+=(npm)
+	fi
+	if ! command -v curl >/dev/null 2>&1; then
+		pkgs+=(curl)
+	fi
+	if [ "${#pkgs[@]}" -gt 0 ]; then
+		step "installing ${pkgs[*]} from Debian's packages"
+		local sudo=""
+		if [ "$(id -u)" -ne 0 ]; then
+			sudo="sudo"
+		fi
+		$sudo apt-get update -qq
+		# The redis-server package may start a system-wide server on port
+		# 6379; the tests start their own.
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+	fi
 
-# Every module: ./... never crosses a module boundary, so loop over go.mod files.
-mapfile -t modules < <(find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
-
-for mod in "${modules[@]}"; do
-	step "module $mod: go vet, staticcheck"
-	(cd "$mod" && go vet ./... && staticcheck ./...)
-	step "module $mod: go test -race"
-	(cd "$mod" && go test -race -count=1 ./...)
-	step "module $mod: benchmarks, once each"
-	(cd "$mod" && go test -run='^$' -bench=. -benchtime=1x ./... >/dev/null)
-done
+	local cache="${XDG_CACHE_HOME:-$HOME/.cache}/passauth/swagger-ui-dist"
+	SWAGGER_UI_DIST="${SWAGGER_UI_DIST:-$cache/node_modules/swagger-ui-dist}"
+	if [ ! -f "$SWAGGER_UI_DIST/swagger-ui-bundle.js" ] || [ ! -f "$SWAGGER_UI_DIST/swagger-ui.css" ]; then
+		step "installing swagger-ui-dist@5 into $cache"
+		mkdir -p "$cache"
+		npm install --prefix "$cache" swagger-ui-dist@5 --no-audit --no-fund
+		SWAGGER_UI_DIST="$cache/node_modules/swagger-ui-dist"
+	fi
+	export SWAGGER_UI_DIST
+}
 
 # fuzz_once PKG TARGET fuzzes one target. The fuzzing engine sometimes
 # stops on a loaded machine with "context deadline exceeded" and no failing
@@ -100,6 +94,38 @@ fuzz_once() {
 	rm -f "$out"
 	return 1
 }
+
+install_deps
+export PASSAUTH_BROWSER_TEST=1
+export PASSAUTH_ARTIFACTS="$PWD/artifacts"
+
+step "gofmt"
+unformatted=$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+# Every module: ./... never crosses a module boundary, so loop over go.mod files.
+mapfile -t modules < <(find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
+
+for mod in "${modules[@]}"; do
+	step "module $mod: go vet, staticcheck"
+	(cd "$mod" && go vet ./... && staticcheck ./...)
+	step "module $mod: go test -race"
+	(cd "$mod" && "$root/scripts/with-redis.sh" go test -race -count=1 ./...)
+	step "module $mod: allocation guards, without -race"
+	(cd "$mod" && go test -count=1 -run 'Allocations$' ./... >/dev/null)
+	step "module $mod: benchmarks, once each"
+	(cd "$mod" && "$root/scripts/with-redis.sh" go test -run='^$' -bench=. -benchtime=1x ./... >/dev/null)
+done
+
+# The allocation guard of the middleware must have run, not skipped: it
+# skips only under -race.
+step "the middleware's allocation guard ran"
+go test -count=1 -run '^TestAuthenticateAllocations$' -v . | grep -q -- '--- PASS: TestAuthenticateAllocations'
+
+step "release: a fresh module fetches the root and redisstore at their tags"
+./scripts/release-test.sh
 
 if [ "$FUZZTIME" != "0" ]; then
 	for mod in "${modules[@]}"; do

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs a command with a throw-away Redis server, for the tests of the
-# redisstore module:
+# Runs a command with a throw-away Redis server, for the tests that need one
+# (redisstore, the demo's Redis tests):
 #
 #   ./scripts/with-redis.sh go test ./...              # from redisstore/: ../scripts/with-redis.sh
 #
-# It installs redis-server from the Debian packages when it is missing, starts
+# When PASSAUTH_REDIS_ADDR is already set, it runs the command against that
+# server and starts nothing. Otherwise it installs redis-server from the
+# Debian packages when it is missing, starts
 # it on a free loopback port with persistence off and a temporary working
 # directory, waits until it answers, exports PASSAUTH_REDIS_ADDR=127.0.0.1:PORT,
 # runs the command, always stops the server, and exits with the command's
@@ -14,6 +16,10 @@ set -euo pipefail
 if [ "$#" -eq 0 ]; then
 	echo "usage: $0 COMMAND [ARG...]" >&2
 	exit 2
+fi
+
+if [ -n "${PASSAUTH_REDIS_ADDR:-}" ]; then
+	exec "$@"
 fi
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
