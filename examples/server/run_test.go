@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,26 +223,55 @@ func TestRunFailsOnBadEnv(t *testing.T) {
 // TestRunShutsDown runs the real server on a free port, makes a request and
 // checks that cancelling the context stops it cleanly. run hashes the demo
 // password at cost 12, the only such hash of the suite.
-func TestRunShutsDown(t *testing.T) {
-	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "SWAGGER_UI_URL": "http://127.0.0.1:9/swagger-ui/"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// running is the demo as run serves it, started by startRun.
+type running struct {
+	addr   string
+	logs   *bytes.Buffer // what run logged; read it only after stop
+	stop   func() error  // cancels run's context and returns what run returned
+	cancel context.CancelFunc
+}
 
-	var logs bytes.Buffer
+// startRun starts run with the environment env (see setEnv) and waits until
+// it listens. The test must call stop, or run is stopped when it ends.
+func startRun(t *testing.T, env map[string]string) *running {
+	t.Helper()
+	setEnv(t, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{logs: &bytes.Buffer{}, cancel: cancel}
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), func(addr string) { addrc <- addr })
+		done <- run(ctx, slog.New(slog.NewTextHandler(r.logs, nil)), func(addr string) { addrc <- addr })
 	}()
-
-	var addr string
 	select {
-	case addr = <-addrc:
+	case r.addr = <-addrc:
 	case err := <-done:
+		cancel()
 		t.Fatalf("run returned before listening: %v", err)
 	case <-time.After(time.Minute):
+		cancel()
 		t.Fatal("run did not start listening")
 	}
+	var once sync.Once
+	var err error
+	r.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				err = errors.New("run did not return after its context was cancelled")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = r.stop() })
+	return r
+}
+
+func TestRunShutsDown(t *testing.T) {
+	r := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "SWAGGER_UI_URL": "http://127.0.0.1:9/swagger-ui/"})
+	addr := r.addr
 
 	resp, err := http.Get("http://" + addr + "/api/users/me")
 	require.NoError(t, err)
@@ -264,16 +295,11 @@ func TestRunShutsDown(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(page), `src="http://127.0.0.1:9/swagger-ui/swagger-ui-bundle.js"`)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(time.Minute):
-		t.Fatal("run did not return after its context was cancelled")
-	}
-	assert.Contains(t, logs.String(), "listening")
-	assert.Contains(t, logs.String(), "kind=memory")
-	assert.Contains(t, logs.String(), "shutting down")
-	assert.NotContains(t, logs.String(), os.Getenv("ACCESS_TOKEN_SECRET"))
-	assert.NotContains(t, logs.String(), os.Getenv("REFRESH_TOKEN_SECRET"))
+	require.NoError(t, r.stop())
+	logs := r.logs.String()
+	assert.Contains(t, logs, "listening")
+	assert.Contains(t, logs, "kind=memory")
+	assert.Contains(t, logs, "shutting down")
+	assert.NotContains(t, logs, os.Getenv("ACCESS_TOKEN_SECRET"))
+	assert.NotContains(t, logs, os.Getenv("REFRESH_TOKEN_SECRET"))
 }
