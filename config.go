@@ -10,21 +10,6 @@ import (
 	"time"
 )
 
-// MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
-// size of an HMAC-SHA256 output, as RFC 7518 §3.2 requires for HS256.
-const MinSecretLen = 32
-
-// MaxLeeway is the largest clock leeway NewTokenIssuer accepts.
-const MaxLeeway = 5 * time.Minute
-
-// DefaultHashWait is how long a login waits for a hashing slot when
-// Config.HashWait is zero.
-const DefaultHashWait = 2 * time.Second
-
-// DefaultMaxBodyBytes is the request body limit of the handlers when
-// Config.MaxBodyBytes is zero.
-const DefaultMaxBodyBytes = 16 << 10
-
 // Config configures a TokenIssuer. Pass it by value to NewTokenIssuer, which
 // validates it and keeps a private copy; changing a Config afterwards has no
 // effect on the issuer.
@@ -245,3 +230,18 @@ func (cfg *Config) validate() error {
 	}
 	return nil
 }
+
+// MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
+// size of an HMAC-SHA256 output, as RFC 7518 §3.2 requires for HS256.
+const MinSecretLen = 32
+
+// MaxLeeway is the largest clock leeway NewTokenIssuer accepts.
+const MaxLeeway = 5 * time.Minute
+
+// DefaultHashWait is how long a login waits for a hashing slot when
+// Config.HashWait is zero.
+const DefaultHashWait = 2 * time.Second
+
+// DefaultMaxBodyBytes is the request body limit of the handlers when
+// Config.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 16 << 10

@@ -7,38 +7,6 @@ import (
 	"time"
 )
 
-// Denylist keys: one namespace each for access-token IDs, sessions and
-// subjects, so that none can collide with another.
-const (
-	denyTokenPrefix   = "jti:"
-	denySessionPrefix = "sid:"
-	denySubjectPrefix = "sub:"
-)
-
-// sessions is the part of a TokenIssuer that keeps login sessions in a
-// Store. Its zero value, with no store, means stateless refreshing and no
-// revocation.
-type sessions struct {
-	store        Store
-	checkRevoked bool
-	now          func() time.Time
-
-	// How long a denial must be kept: as long as any access token (of a
-	// session) or any refresh token (of a subject) it refuses can live.
-	accessLife  time.Duration
-	refreshLife time.Duration
-}
-
-func newSessions(cfg Config, now func() time.Time) sessions {
-	return sessions{
-		store:        cfg.Store,
-		checkRevoked: cfg.CheckRevoked,
-		now:          now,
-		accessLife:   cfg.AccessTTL + cfg.Leeway,
-		refreshLife:  cfg.RefreshTTL + cfg.Leeway,
-	}
-}
-
 // Refresh exchanges a refresh token for the next pair of its session, as
 // RefreshHandler does but without a user lookup: the subject, client,
 // scope and application claims carry over. With Config.Store the presented
@@ -246,4 +214,36 @@ func (s *sessions) checkDenied(ctx context.Context, c *Claims, keys ...string) e
 		return errTokenRevoked
 	}
 	return nil
+}
+
+// Denylist keys: one namespace each for access-token IDs, sessions and
+// subjects, so that none can collide with another.
+const (
+	denyTokenPrefix   = "jti:"
+	denySessionPrefix = "sid:"
+	denySubjectPrefix = "sub:"
+)
+
+// sessions is the part of a TokenIssuer that keeps login sessions in a
+// Store. Its zero value, with no store, means stateless refreshing and no
+// revocation.
+type sessions struct {
+	store        Store
+	checkRevoked bool
+	now          func() time.Time
+
+	// How long a denial must be kept: as long as any access token (of a
+	// session) or any refresh token (of a subject) it refuses can live.
+	accessLife  time.Duration
+	refreshLife time.Duration
+}
+
+func newSessions(cfg Config, now func() time.Time) sessions {
+	return sessions{
+		store:        cfg.Store,
+		checkRevoked: cfg.CheckRevoked,
+		now:          now,
+		accessLife:   cfg.AccessTTL + cfg.Leeway,
+		refreshLife:  cfg.RefreshTTL + cfg.Leeway,
+	}
 }
