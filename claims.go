@@ -68,14 +68,21 @@ func (c *Claims) Decode(v any) error {
 	return nil
 }
 
-// extra returns the claims of c that the package does not set itself.
+// extra returns the claims of c that the package does not set itself, each
+// as the raw JSON the token carries, so that a refresh copies them byte for
+// byte: decoded into any, a number above 2^53 would lose its last digits
+// (RFC 8259 §6).
 func (c *Claims) extra() (map[string]any, error) {
-	var m map[string]any
-	if err := c.Decode(&m); err != nil {
+	var raw map[string]json.RawMessage
+	if err := c.Decode(&raw); err != nil {
 		return nil, err
 	}
 	for _, name := range reservedClaims {
-		delete(m, name)
+		delete(raw, name)
+	}
+	m := make(map[string]any, len(raw))
+	for k, v := range raw {
+		m[k] = v
 	}
 	return m, nil
 }
