@@ -28,7 +28,9 @@ type Config struct {
 	// must be at least MinSecretLen bytes and differ from AccessSecret.
 	RefreshSecret []byte
 
-	// AccessTTL is the lifetime of access tokens. It must be positive.
+	// AccessTTL is the lifetime of access tokens, at least MinTokenTTL:
+	// token times have whole seconds, so a shorter token would be expired,
+	// or nearly, when issued.
 	AccessTTL time.Duration
 
 	// RefreshTTL is the lifetime of refresh tokens. It must be longer than
@@ -206,8 +208,8 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("passauth: Config.RefreshSecret is shorter than %d bytes", MinSecretLen)
 	case string(cfg.AccessSecret) == string(cfg.RefreshSecret):
 		return errors.New("passauth: Config.AccessSecret and Config.RefreshSecret are equal")
-	case cfg.AccessTTL <= 0:
-		return errors.New("passauth: Config.AccessTTL is not positive")
+	case cfg.AccessTTL < MinTokenTTL:
+		return fmt.Errorf("passauth: Config.AccessTTL is shorter than %v", MinTokenTTL)
 	case cfg.RefreshTTL <= cfg.AccessTTL:
 		return errors.New("passauth: Config.RefreshTTL is not longer than Config.AccessTTL")
 	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
@@ -234,6 +236,11 @@ func (cfg *Config) validate() error {
 // MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
 // size of an HMAC-SHA256 output, as RFC 7518 §3.2 requires for HS256.
 const MinSecretLen = 32
+
+// MinTokenTTL is the shortest token lifetime NewTokenIssuer accepts: "exp"
+// and "iat" have whole seconds (RFC 7519 §2), so a token that lives less
+// than one is expired, or nearly, when it is issued.
+const MinTokenTTL = time.Second
 
 // MaxLeeway is the largest clock leeway NewTokenIssuer accepts.
 const MaxLeeway = 5 * time.Minute

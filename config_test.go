@@ -30,6 +30,8 @@ func TestNewTokenIssuerRejects(t *testing.T) {
 		{"equal secrets", func(c *passauth.Config) { c.RefreshSecret = bytes.Clone(c.AccessSecret) }, "RefreshSecret"},
 		{"zero AccessTTL", func(c *passauth.Config) { c.AccessTTL = 0 }, "AccessTTL"},
 		{"negative AccessTTL", func(c *passauth.Config) { c.AccessTTL = -time.Minute }, "AccessTTL"},
+		{"AccessTTL under a second", func(c *passauth.Config) { c.AccessTTL = 500 * time.Millisecond }, "AccessTTL"},
+		{"AccessTTL just under a second", func(c *passauth.Config) { c.AccessTTL = time.Second - time.Nanosecond }, "AccessTTL"},
 		{"RefreshTTL equal to AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL }, "RefreshTTL"},
 		{"RefreshTTL shorter than AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL - time.Second }, "RefreshTTL"},
 		{"zero RefreshTTL", func(c *passauth.Config) { c.RefreshTTL = 0 }, "RefreshTTL"},
@@ -74,6 +76,7 @@ func TestNewTokenIssuerAccepts(t *testing.T) {
 			c.RefreshSecret = append(bytes.Clone(c.AccessSecret), 'x')
 		}},
 		{"RefreshTTL just above AccessTTL", func(c *passauth.Config) { c.RefreshTTL = c.AccessTTL + time.Nanosecond }},
+		{"AccessTTL of MinTokenTTL", func(c *passauth.Config) { c.AccessTTL = passauth.MinTokenTTL; c.RefreshTTL = 2 * time.Second }},
 		{"Leeway MaxLeeway", func(c *passauth.Config) { c.Leeway = passauth.MaxLeeway }},
 		{"Issuer and Audience", withIssuerAudience},
 		{"MaxBodyBytes set", func(c *passauth.Config) { c.MaxBodyBytes = 1 }},
