@@ -94,6 +94,11 @@ type Config struct {
 	// PasswordUpdater), and checks against a hash of its own making when the
 	// user is unknown, so that an unknown name costs what a wrong password
 	// costs. Nil means Argon2id{}, OWASP's recommended parameters.
+	// NewTokenIssuer rejects a policy that cannot hash: Argon2id parameters
+	// outside the limits CheckPassword reads (at most 256 MiB and 64
+	// passes), a bcrypt cost outside 4 to 31, or a policy of the
+	// application's own whose Hash fails; it calls such a policy's Hash once,
+	// for the dummy hash.
 	PasswordHasher PasswordHasher
 
 	// MaxConcurrentHashes caps the password checks and hashes running at

@@ -3,6 +3,7 @@ package passauth_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,15 @@ func TestNewTokenIssuerRejects(t *testing.T) {
 		{"negative MaxBodyBytes", func(c *passauth.Config) { c.MaxBodyBytes = -1 }, "MaxBodyBytes"},
 		{"negative MaxConcurrentHashes", func(c *passauth.Config) { c.MaxConcurrentHashes = -1 }, "MaxConcurrentHashes"},
 		{"negative HashWait", func(c *passauth.Config) { c.HashWait = -time.Second }, "HashWait"},
+		// A policy that cannot hash would leave unknown users without the
+		// dummy check that makes them cost what a known user costs.
+		{"Argon2id memory over the cap", withHasher(passauth.Argon2id{Memory: 1 << 20}), "PasswordHasher"},
+		{"Argon2id time over the cap", withHasher(passauth.Argon2id{Time: 1000}), "PasswordHasher"},
+		{"Argon2id memory under 8 KiB a lane", withHasher(passauth.Argon2id{Memory: 7}), "PasswordHasher"},
+		{"Bcrypt cost over 31", withHasher(passauth.Bcrypt{Cost: 32}), "PasswordHasher"},
+		{"Bcrypt cost under 4", withHasher(passauth.Bcrypt{Cost: 3}), "PasswordHasher"},
+		{"custom hasher that fails", withHasher(brokenHasher{err: errors.New("no entropy")}), "PasswordHasher"},
+		{"custom hasher that returns nothing", withHasher(brokenHasher{}), "PasswordHasher"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +70,14 @@ func TestNewTokenIssuerRejects(t *testing.T) {
 		})
 	}
 }
+
+// brokenHasher is a password policy whose Hash fails with err, or returns
+// an empty hash when err is nil.
+type brokenHasher struct{ err error }
+
+func (h brokenHasher) Hash(string) (string, error) { return "", h.err }
+func (brokenHasher) Check(string, string) error    { return passauth.ErrInvalidHash }
+func (brokenHasher) NeedsRehash(string) bool       { return false }
 
 func TestNewTokenIssuerAccepts(t *testing.T) {
 	t.Parallel()

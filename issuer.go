@@ -30,7 +30,11 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 		onEvent: cfg.OnEvent,
 	}
 	iss.sessions = newSessions(cfg, iss.tokens.now)
-	iss.login = newLogin(cfg)
+	login, err := newLogin(cfg)
+	if err != nil {
+		return nil, err
+	}
+	iss.login = login
 	if iss.maxBody == 0 {
 		iss.maxBody = DefaultMaxBodyBytes
 	}

@@ -3,6 +3,8 @@ package passauth
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // passwordGrant checks a username and password and starts a session (RFC
@@ -190,8 +194,10 @@ func (l *login) acquireHashSlot(ctx context.Context) bool {
 
 func (l *login) releaseHashSlot() { <-l.hashSlots }
 
-// newLogin builds the login part of an issuer from a validated Config.
-func newLogin(cfg Config) login {
+// newLogin builds the login part of an issuer from a validated Config. It
+// fails when the password policy cannot hash, since its dummy hash is what
+// makes an unknown user cost as much as a known one.
+func newLogin(cfg Config) (login, error) {
 	l := login{
 		hasher:      cfg.PasswordHasher,
 		hashWait:    cfg.HashWait,
@@ -203,14 +209,11 @@ func newLogin(cfg Config) login {
 	if l.hasher == nil {
 		l.hasher = Argon2id{}
 	}
-	// Made on first use, so that building an issuer stays cheap; a hasher
-	// that fails leaves an empty hash, which checks as fast as a malformed
-	// one.
-	hasher := l.hasher
-	l.dummyHash = sync.OnceValue(func() string {
-		h, _ := hasher.Hash(rand.Text())
-		return h
-	})
+	dummy, err := dummyHash(l.hasher)
+	if err != nil {
+		return login{}, err
+	}
+	l.dummyHash = dummy
 	slots := cfg.MaxConcurrentHashes
 	if slots == 0 {
 		slots = defaultHashSlots(l.hasher)
@@ -228,7 +231,39 @@ func newLogin(cfg Config) login {
 	if l.clientAddr == nil {
 		l.clientAddr = remoteHost
 	}
-	return l
+	return l, nil
+}
+
+// dummyHash returns what gives the dummy hash of policy h, the hash an
+// unknown user's password is checked against. The policies of this package
+// are checked here and hash on first use, so that building an issuer stays
+// cheap; another policy hashes now, so that a policy that cannot hash is
+// found before any login.
+func dummyHash(h PasswordHasher) (func() string, error) {
+	switch p := h.(type) {
+	case Argon2id:
+		if err := p.params().validate(); err != nil {
+			return nil, fmt.Errorf("passauth: Config.PasswordHasher: Argon2id parameters: %w", err)
+		}
+	case Bcrypt:
+		if c := p.cost(); c < bcrypt.MinCost || c > bcrypt.MaxCost {
+			return nil, fmt.Errorf("passauth: Config.PasswordHasher: Bcrypt cost must be %d to %d", bcrypt.MinCost, bcrypt.MaxCost)
+		}
+	default:
+		pw := rand.Text()
+		hash, err := h.Hash(pw)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("passauth: Config.PasswordHasher cannot hash: %w", err)
+		case hash == "":
+			return nil, errors.New("passauth: Config.PasswordHasher returned an empty hash")
+		}
+		return func() string { return hash }, nil
+	}
+	return sync.OnceValue(func() string {
+		hash, _ := h.Hash(rand.Text()) // the parameters were checked above
+		return hash
+	}), nil
 }
 
 // defaultHashSlots leaves half the CPUs to the rest of the server and keeps

@@ -87,6 +87,8 @@ func newThrottleFixture(t *testing.T, mods ...func(*passauth.Config)) *throttleF
 	// Lookups still blocked when the test ends must not hang forever.
 	t.Cleanup(f.release)
 	fx := newFixture(t, append([]func(*passauth.Config){withHasher(f.hasher)}, mods...)...)
+	// The issuer hashed its dummy when it was built; count from here.
+	f.hasher.hashes.Store(0)
 	f.token = fx.iss.TokenHandler(passauth.UserLookupFunc(func(ctx context.Context, name string) (passauth.User, bool, error) {
 		f.lookups.Add(1)
 		if name == throttleSlowUser {
