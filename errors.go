@@ -229,6 +229,7 @@ var (
 	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
 	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
 	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
+	errScopeTooLong = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope longer than 2048 bytes or 64 tokens"}
 	errScopeDenied  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
 	errScopeWiden   = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
 )

@@ -101,8 +101,12 @@ func (t *tokens) mint(subject string, o issueOptions, now time.Time) (minted, er
 	if subject == "" || !utf8.ValidString(subject) {
 		return minted{}, errors.New("passauth: subject is empty or not valid UTF-8")
 	}
-	scope, ok := joinScope(o.scopes)
-	if !ok {
+	scope, err := joinScope(o.scopes)
+	switch {
+	case err == errScopeTooLong:
+		return minted{}, errors.New("passauth: scope longer than 2048 bytes or 64 tokens")
+	case err != nil:
+		// Not the client's answer: the scope comes from the application.
 		return minted{}, errors.New("passauth: scope contains a character RFC 6749 §3.3 does not allow")
 	}
 	for _, name := range reservedClaims {

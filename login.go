@@ -29,9 +29,9 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 		// It could never become a token's subject.
 		return TokenPair{}, errUsernameUTF8
 	}
-	requested, ok := parseScope(req.scope)
-	if !ok {
-		return TokenPair{}, errScopeSyntax
+	requested, err := parseScope(req.scope)
+	if err != nil {
+		return TokenPair{}, err
 	}
 
 	l := &iss.login

@@ -5,10 +5,18 @@ package passauth_test
 // each have their own login_*_test.go.
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/passauth/passauth"
 )
 
 // A wrong password, an unknown user and a disabled user get the same answer,
@@ -40,3 +48,59 @@ func TestLoginLookupErrorNotShown(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "dial tcp")
 	assert.NotContains(t, rec.Body.String(), "authentication failed")
 }
+
+// BenchmarkLoginBeforeLimiter measures what an unauthenticated request to
+// the token endpoint costs before a limiter refuses it, for a normal login
+// and for the worst bodies a client can send within the default 16 KiB
+// limit: what the server spends on a flood of throttled or malformed
+// logins. Compare the worst cases with "normal" in one run.
+func BenchmarkLoginBeforeLimiter(b *testing.B) {
+	const limit = passauth.DefaultMaxBodyBytes
+	distinct := func(prefix string, n int) string {
+		var sb strings.Builder
+		for i := 0; sb.Len() < n; i++ {
+			fmt.Fprintf(&sb, "%s%d ", prefix, i)
+		}
+		return sb.String()[:n]
+	}
+	fill := func(kv ...string) string { // pads the body to the limit with an ignored parameter
+		body := formBody(kv...)
+		return body + "&pad=" + strings.Repeat("x", limit-len(body)-len("&pad="))
+	}
+	bodies := []struct{ name, body string }{
+		{"normal", formBody("username", "alice", "password", alicePassword, "scope", "me items")},
+		{"16KiB scope of distinct tokens", formBody("username", "alice", "password", alicePassword, "scope", distinct("s", (limit-80)*3/5))},
+		{"16KiB scope of one token", formBody("username", "alice", "password", alicePassword, "scope", strings.Repeat("me ", (limit-80)/5))},
+		{"16KiB username", formBody("username", strings.Repeat("Ǳ", (limit-60)/6), "password", alicePassword)},
+		{"16KiB password", formBody("username", "alice", "password", strings.Repeat("p", limit-60))},
+		{"16KiB client_id", formBody("username", "alice", "password", alicePassword, "client_id", strings.Repeat("c", limit-60))},
+		{"16KiB of parameters", strings.Repeat("a=&", (limit-60)/3) + formBody("username", "alice", "password", alicePassword)},
+		{"16KiB percent-encoded", "username=alice&password=" + strings.Repeat("%41", (limit-40)/3)},
+		{"padded to the limit", fill("username", "alice", "password", alicePassword)},
+	}
+	throttle := &alwaysThrottled{}
+	iss := newIssuer(b, func(c *passauth.Config) {
+		c.MaxBodyBytes = limit
+		c.UserLimiter, c.AddrLimiter = throttle, throttle
+	})
+	h := iss.TokenHandler(newTestUsers(b))
+	for _, bb := range bodies {
+		require.LessOrEqual(b, len(bb.body), limit, bb.name)
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			w := &discardWriter{h: http.Header{}}
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(bb.body))
+				r.Header.Set("Content-Type", form)
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// alwaysThrottled is a Limiter that refuses every attempt.
+type alwaysThrottled struct{}
+
+func (alwaysThrottled) Allow(context.Context, string) (time.Duration, error) { return time.Minute, nil }
+func (alwaysThrottled) Forgive(context.Context, string) error                { return nil }

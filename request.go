@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -43,12 +44,12 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 	if err != nil {
 		return req, err
 	}
-	req.grantType = form.Get("grant_type")
-	req.username = form.Get("username")
-	req.password = form.Get("password")
-	req.scope = form.Get("scope")
-	req.refreshToken = form.Get("refresh_token")
-	req.clientID = form.Get("client_id")
+	req.grantType = form.get("grant_type")
+	req.username = form.get("username")
+	req.password = form.get("password")
+	req.scope = form.get("scope")
+	req.refreshToken = form.get("refresh_token")
+	req.clientID = form.get("client_id")
 
 	// RFC 6749 §2.3.1: the client may authenticate with HTTP Basic, its
 	// identifier and secret form-encoded first. x/oauth2 and Swagger UI send
@@ -58,7 +59,7 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 		return req, err
 	}
 	if hasBasic && (id != "" || secret != "") {
-		if form.Get("client_secret") != "" || (req.clientID != "" && req.clientID != id) {
+		if form.get("client_secret") != "" || (req.clientID != "" && req.clientID != id) {
 			return req, errClientTwice
 		}
 		req.clientID = id
@@ -68,30 +69,112 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 
 // readForm reads the application/x-www-form-urlencoded body of a request to
 // the token or revocation endpoint, capped at maxBody bytes, with parseForm.
-func readForm(w http.ResponseWriter, r *http.Request, maxBody int64, params []string) (url.Values, error) {
+func readForm(w http.ResponseWriter, r *http.Request, maxBody int64, params []string) (formValues, error) {
 	if mediaType(r) != "application/x-www-form-urlencoded" {
-		return nil, errFormType
+		return formValues{}, errFormType
 	}
 	body, err := readBody(w, r, maxBody)
 	if err != nil {
-		return nil, err
+		return formValues{}, err
 	}
 	return parseForm(body, params)
 }
 
-// parseForm parses an x-www-form-urlencoded body, rejecting repeated
-// parameters among params (RFC 6749 §3.2). An empty value counts as absent.
-func parseForm(body []byte, params []string) (url.Values, error) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, errFormMalformed
-	}
-	for _, name := range params {
-		if len(form[name]) > 1 {
-			return nil, errRepeated
+// formValues are the values of the parameters parseForm was asked for.
+type formValues struct {
+	names  []string
+	values [maxFormParams]string
+}
+
+// maxFormParams is the most parameters one endpoint reads.
+const maxFormParams = 8
+
+// get returns the value of the parameter name, "" when it is absent or
+// empty.
+func (f *formValues) get(name string) string {
+	for i, n := range f.names {
+		if n == name {
+			return f.values[i]
 		}
 	}
-	return form, nil
+	return ""
+}
+
+// parseForm parses an x-www-form-urlencoded body as url.ParseQuery does
+// (a ';' or a malformed escape anywhere is an error), keeping only the
+// values of params, each of which may come once (RFC 6749 §3.2); other
+// parameters are checked but neither decoded nor kept, so that a body of
+// thousands of them costs one pass and no allocation each. An empty value
+// counts as absent.
+func parseForm(body []byte, params []string) (formValues, error) {
+	f := formValues{names: params}
+	var seen [maxFormParams]bool
+	for rest := string(body); rest != ""; {
+		// One pass over the pair: where it ends, where its '=' is, and
+		// whether it has anything to decode.
+		end, eq, escaped := 0, -1, false
+		for ; end < len(rest) && rest[end] != '&'; end++ {
+			switch rest[end] {
+			case ';':
+				return formValues{}, errFormMalformed
+			case '=':
+				if eq < 0 {
+					eq = end
+				}
+			case '%', '+':
+				escaped = true
+			}
+		}
+		pair := rest[:end]
+		rest = rest[min(end+1, len(rest)):]
+		if pair == "" {
+			continue
+		}
+		rawKey, rawValue := pair, ""
+		if eq >= 0 {
+			rawKey, rawValue = pair[:eq], pair[eq+1:]
+		}
+		key := rawKey
+		if escaped {
+			var err error
+			if key, err = url.QueryUnescape(rawKey); err != nil {
+				return formValues{}, errFormMalformed
+			}
+		}
+		i := slices.Index(params, key)
+		switch {
+		case i < 0:
+			if escaped && !validEscapes(rawValue) {
+				return formValues{}, errFormMalformed
+			}
+			continue
+		case seen[i]:
+			return formValues{}, errRepeated
+		}
+		seen[i] = true
+		value, err := url.QueryUnescape(rawValue) // no allocation without an escape
+		if err != nil {
+			return formValues{}, errFormMalformed
+		}
+		f.values[i] = value
+	}
+	return f, nil
+}
+
+// validEscapes reports whether every '%' in s starts an escape of two hex
+// digits, as url.QueryUnescape requires.
+func validEscapes(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; i = strings.IndexByte(s, '%') {
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return false
+		}
+		s = s[i+3:]
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // basicCredentials returns the client credentials of an Authorization: Basic
@@ -131,7 +214,7 @@ func parseRevocationRequest(w http.ResponseWriter, r *http.Request, maxBody int6
 	if _, _, _, err := basicCredentials(r); err != nil {
 		return "", err
 	}
-	token := form.Get("token")
+	token := form.get("token")
 	if token == "" {
 		return "", errNoToken7009
 	}
@@ -167,7 +250,7 @@ func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) 
 		if err != nil {
 			return "", err
 		}
-		fromBody = form.Get("refresh_token")
+		fromBody = form.get("refresh_token")
 	case len(body) > 0 || mt != "":
 		return "", errBodyType
 	}
@@ -200,12 +283,16 @@ func mediaType(r *http.Request) string {
 	return mt
 }
 
-// readBody reads the whole request body, at most maxBody bytes.
+// readBody reads the whole request body, at most maxBody bytes, into one
+// buffer when the request says its length.
 func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if r.ContentLength > maxBody {
+		return nil, errBodyTooLarge
+	}
+	body, err := readAll(http.MaxBytesReader(w, r.Body, maxBody), max(r.ContentLength, 511)+1)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -214,6 +301,24 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, er
 		return nil, errBodyRead
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll starting with a buffer of size bytes, so that a
+// body of known length is read into one allocation.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		case len(b) == cap(b):
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header (RFC

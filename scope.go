@@ -17,21 +17,51 @@ import (
 // the exact form passauth writes; the rest of this file grants and narrows
 // scopes and guards handlers with them.
 
-// parseScope returns the distinct scope tokens of s in order, and false when
-// a token holds a character outside NQCHAR. Empty tokens, from leading,
-// trailing or repeated spaces, are skipped, as are duplicates.
-func parseScope(s string) ([]string, bool) {
+// Limits on a scope, so that what a client sends costs little to read
+// before any limiter has seen it: at most maxScopeLen bytes and
+// maxScopeTokens distinct tokens.
+const (
+	maxScopeLen    = 2048
+	maxScopeTokens = 64
+)
+
+// parseScope returns the distinct scope tokens of s in order. Empty tokens,
+// from leading, trailing or repeated spaces, are skipped, as are
+// duplicates. It fails with errScopeSyntax when a token holds a character
+// outside NQCHAR and with errScopeTooLong past the limits, in time linear
+// in len(s).
+func parseScope(s string) ([]string, error) {
+	if len(s) > maxScopeLen {
+		return nil, errScopeTooLong
+	}
 	var tokens []string
+	var seen map[string]struct{} // past a few tokens, so that duplicates cost O(1)
 	for tok := range strings.SplitSeq(s, " ") {
 		switch {
 		case tok == "":
+			continue
 		case !isScopeToken(tok):
-			return nil, false
-		case !slices.Contains(tokens, tok):
-			tokens = append(tokens, tok)
+			return nil, errScopeSyntax
+		case seen != nil:
+			if _, dup := seen[tok]; dup {
+				continue
+			}
+			seen[tok] = struct{}{}
+		case slices.Contains(tokens, tok):
+			continue
+		case len(tokens) == 8:
+			seen = make(map[string]struct{}, maxScopeTokens)
+			for _, t := range tokens {
+				seen[t] = struct{}{}
+			}
+			seen[tok] = struct{}{}
 		}
+		if len(tokens) == maxScopeTokens {
+			return nil, errScopeTooLong
+		}
+		tokens = append(tokens, tok)
 	}
-	return tokens, true
+	return tokens, nil
 }
 
 // isScopeToken reports whether tok is a scope-token: one or more NQCHARs.
@@ -71,22 +101,20 @@ func scopeHas(s, want string) bool {
 
 // joinScope validates scope tokens and joins them with single spaces,
 // dropping empty strings and duplicates.
-func joinScope(tokens []string) (string, bool) {
-	clean := true // no empty token, no duplicate: join them as they are
+func joinScope(tokens []string) (string, error) {
+	clean := len(tokens) <= 8 // few, no empty token, no duplicate: join them as they are
 	for i, s := range tokens {
-		if s == "" || slices.Contains(tokens[:i], s) {
-			clean = false
-			continue
+		if !clean {
+			break
 		}
-		if !isScopeToken(s) {
-			return "", false
-		}
+		clean = s != "" && !slices.Contains(tokens[:i], s) && isScopeToken(s)
 	}
+	joined := strings.Join(tokens, " ")
 	if clean {
-		return strings.Join(tokens, " "), true
+		return joined, nil
 	}
-	list, ok := parseScope(strings.Join(tokens, " "))
-	return strings.Join(list, " "), ok
+	list, err := parseScope(joined)
+	return strings.Join(list, " "), err
 }
 
 // grantScope returns the scopes to grant a user holding held who asked for
@@ -110,10 +138,10 @@ func grantScope(requested, held []string) []string {
 // not exceed it.
 func narrowScope(granted, requested string) ([]string, error) {
 	held, _ := parseScope(granted)
-	want, ok := parseScope(requested)
+	want, err := parseScope(requested)
 	switch {
-	case !ok:
-		return nil, errScopeSyntax
+	case err != nil:
+		return nil, err
 	case len(want) == 0:
 		return held, nil
 	case len(grantScope(want, held)) != len(want):
@@ -137,8 +165,8 @@ func narrowScope(granted, requested string) ([]string, error) {
 // RequireScope panics if a scope is empty or holds a character RFC 6749
 // §3.3 does not allow, as a mistake in the program.
 func RequireScope(scopes ...string) func(http.Handler) http.Handler {
-	required, ok := parseScope(strings.Join(scopes, " "))
-	if !ok || len(required) == 0 {
+	required, err := parseScope(strings.Join(scopes, " "))
+	if err != nil || len(required) == 0 {
 		panic("passauth: RequireScope needs valid scope tokens")
 	}
 	denied := insufficientScope(strings.Join(required, " "))

@@ -7,6 +7,7 @@ package passauth_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,6 +52,58 @@ func TestScopeGrant(t *testing.T) {
 			assertLifetimes(t, f, pair)
 		})
 	}
+}
+
+// TestScopeLimits checks the caps on a scope that a client sends, checked
+// before any limiter, lookup or hashing: 2048 bytes and 64 distinct tokens,
+// past which a login or a refresh is invalid_scope; and the same caps on
+// IssuePair's WithScope.
+func TestScopeLimits(t *testing.T) {
+	t.Parallel()
+	tokens := func(n int, extra ...string) string {
+		list := append([]string(nil), extra...)
+		for i := range n {
+			list = append(list, fmt.Sprintf("s%d", i))
+		}
+		return strings.Join(list, " ")
+	}
+	f := newFixture(t, func(c *passauth.Config) { c.MaxBodyBytes = passauth.DefaultMaxBodyBytes })
+	tests := []struct {
+		name, scope string
+		ok          bool // granted "me"; otherwise invalid_scope
+	}{
+		{"64 distinct tokens", tokens(63, "me"), true},
+		{"65 distinct tokens", tokens(64, "me"), false},
+		{"64 tokens repeated four times", strings.Repeat(tokens(63, "me")+" ", 4), true},
+		{"2048 bytes", "me " + strings.Repeat("x", 2045), true},
+		{"2049 bytes", "me " + strings.Repeat("x", 2046), false},
+		{"2049 bytes of one token repeated", strings.Repeat("me ", 683), false},
+		{"12 KiB of distinct tokens", tokens(2000, "me"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := do(t, f.token, postForm("username", "alice", "password", alicePassword, "scope", tc.scope))
+			if !tc.ok {
+				assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "")
+				return
+			}
+			assert.Equal(t, "me", requirePair(t, rec).Scope)
+		})
+	}
+	t.Run("refresh", func(t *testing.T) {
+		t.Parallel()
+		old := f.login(t, "alice")
+		rec := do(t, f.token, postForm("grant_type", "refresh_token", "refresh_token", old.RefreshToken, "scope", tokens(64, "me")))
+		assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "scope longer than 2048 bytes or 64 tokens")
+	})
+	t.Run("IssuePair", func(t *testing.T) {
+		t.Parallel()
+		_, err := f.iss.IssuePair(context.Background(), "alice", passauth.WithScope(tokens(65)))
+		require.Error(t, err)
+		_, err = f.iss.IssuePair(context.Background(), "alice", passauth.WithScope(tokens(64)))
+		require.NoError(t, err)
+	})
 }
 
 // A refresh keeps the scope granted at login or narrows it to the scope
