@@ -211,6 +211,7 @@ var (
 	errRepeated      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
 	errTwoAuthz      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
 	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
+	errClientID      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client_id must be at most 255 printable ASCII characters"}
 	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
 	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
 	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
@@ -223,6 +224,8 @@ var (
 	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
 	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
 	errUsernameUTF8 = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
+	errUsernameChar = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username holds a control character"}
+	errUsernameLong = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username longer than 256 bytes"}
 	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
 	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
 	errBusy         = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "too many logins in progress, try again later", retryAfter: 1}

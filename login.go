@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -25,9 +24,9 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 		return TokenPair{}, errNoUsername
 	case req.password == "":
 		return TokenPair{}, errNoPassword
-	case !utf8.ValidString(req.username):
-		// It could never become a token's subject.
-		return TokenPair{}, errUsernameUTF8
+	}
+	if err := checkUsername(req.username); err != nil {
+		return TokenPair{}, err
 	}
 	requested, err := parseScope(req.scope)
 	if err != nil {

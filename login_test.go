@@ -49,6 +49,51 @@ func TestLoginLookupErrorNotShown(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "authentication failed")
 }
 
+// TestLoginUsernameChecks checks the user names that could never be a
+// user's, refused 400 invalid_request before any limiter, lookup or
+// hashing: not UTF-8, a character outside RFC 6749 Appendix A.3's
+// UNICODECHARNOCRLF, or over 256 bytes. Those at the edge are looked up
+// like any name.
+func TestLoginUsernameChecks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, username, desc string // desc "" means looked up: invalid_grant for an unknown name
+	}{
+		{"CR", "alice\r", "username holds a control character"},
+		{"LF", "alice\nroot", "username holds a control character"},
+		{"NUL", "alice\x00", "username holds a control character"},
+		{"ESC", "\x1b[31malice", "username holds a control character"},
+		{"DEL", "alice\x7f", "username holds a control character"},
+		{"U+FFFE", "alice\ufffe", "username holds a control character"},
+		{"U+FFFF", "alice\uffff", "username holds a control character"},
+		{"not UTF-8", "alice\xff", "username is not valid UTF-8"},
+		{"257 bytes", strings.Repeat("a", 257), "username longer than 256 bytes"},
+		{"129 two-byte characters", strings.Repeat("é", 129), "username longer than 256 bytes"},
+		{"tab", "alice\tsmith", ""},
+		{"C1 control, allowed by the grammar", "alice\u0085", ""},
+		{"256 bytes", strings.Repeat("a", 256), ""},
+		{"128 two-byte characters", strings.Repeat("é", 128), ""},
+		{"U+FFFD", "alice\ufffd", ""},
+		{"a plane-1 character", "alice\U0001F600", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			rec := do(t, f.token, postForm("username", tc.username, "password", alicePassword))
+			if tc.desc != "" {
+				assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidRequest, tc.desc)
+				assert.Empty(t, f.events.take(), "the name went further than the checks")
+				return
+			}
+			assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidGrant, "Incorrect username or password")
+			failed := f.events.of(passauth.EventLoginFailed)
+			require.Len(t, failed, 1)
+			assert.Equal(t, "unknown_user", failed[0].Reason)
+		})
+	}
+}
+
 // BenchmarkLoginBeforeLimiter measures what an unauthenticated request to
 // the token endpoint costs before a limiter refuses it, for a normal login
 // and for the worst bodies a client can send within the default 16 KiB

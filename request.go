@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file holds every parser of what a client sends: the token endpoint's
@@ -64,7 +65,50 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBody int64) (t
 		}
 		req.clientID = id
 	}
+	if !validClientID(req.clientID) {
+		return req, errClientID
+	}
 	return req, nil
+}
+
+// Limits on what names a client sends, checked before anything else is
+// done with them.
+const (
+	maxClientIDLen = 255
+	maxUsernameLen = 256
+)
+
+// validClientID reports whether id is empty or a client_id of RFC 6749
+// Appendix A.1, VSCHARs (%x20-7E), of at most maxClientIDLen bytes.
+func validClientID(id string) bool {
+	if len(id) > maxClientIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// checkUsername reports what is wrong with a username, if anything: it
+// must be valid UTF-8 of at most maxUsernameLen bytes whose characters are
+// all UNICODECHARNOCRLF (RFC 6749 Appendix A.3): no control character but
+// tab, no DEL, no U+FFFE or U+FFFF. Such a name could never be a user's.
+func checkUsername(name string) error {
+	switch {
+	case len(name) > maxUsernameLen:
+		return errUsernameLong
+	case !utf8.ValidString(name):
+		return errUsernameUTF8
+	}
+	for _, c := range name {
+		if c < 0x20 && c != '\t' || c == 0x7f || c == 0xfffe || c == 0xffff {
+			return errUsernameChar
+		}
+	}
+	return nil
 }
 
 // readForm reads the application/x-www-form-urlencoded body of a request to

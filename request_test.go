@@ -30,6 +30,8 @@ func TestTokenRequestParsing(t *testing.T) {
 		malformed = "malformed form body"
 		badBasic  = "malformed Basic credentials"
 		tooLarge  = "request body too large"
+
+		badClientID = "client_id must be at most 255 printable ASCII characters"
 	)
 	tests := []struct {
 		name   string
@@ -50,6 +52,8 @@ func TestTokenRequestParsing(t *testing.T) {
 		{name: "Basic with a secret", req: httpReq{contentType: form, body: login, header: []string{"Authorization", basic("cli", "s3cret")}}, status: 200, sub: "alice", client: "cli"},
 		{name: "Basic client id form-encoded", req: httpReq{contentType: form, body: login, header: []string{"Authorization", "Basic " + b64("my%2Fclient:")}}, status: 200, sub: "alice", client: "my/client"},
 		{name: "empty Basic and a form client_secret", req: httpReq{contentType: form, body: login + "&client_secret=s", header: []string{"Authorization", basic("", "")}}, status: 200, sub: "alice"},
+		{name: "client_id of 255 VSCHARs", req: postForm("username", "alice", "password", alicePassword, "client_id", clientID255), status: 200, sub: "alice", client: clientID255},
+		{name: "client_id with a space and punctuation", req: postForm("username", "alice", "password", alicePassword, "client_id", `my app/1.0 "x"~`), status: 200, sub: "alice", client: `my app/1.0 "x"~`},
 
 		{name: "JSON", req: httpReq{contentType: "application/json", body: `{"username":"alice","password":"` + alicePassword + `"}`}, status: 400, desc: wrongType},
 		{name: "JSON content type, form body", req: httpReq{contentType: "application/json", body: login}, status: 400, desc: wrongType},
@@ -77,6 +81,15 @@ func TestTokenRequestParsing(t *testing.T) {
 		{name: "Basic without a colon", req: httpReq{contentType: form, body: login, header: []string{"Authorization", "Basic " + b64("cli")}}, status: 400, desc: badBasic},
 		{name: "Basic alone", req: httpReq{contentType: form, body: login, header: []string{"Authorization", "Basic"}}, status: 400, desc: badBasic},
 		{name: "Basic with a bad escape", req: httpReq{contentType: form, body: login, header: []string{"Authorization", "Basic " + b64("%zz:")}}, status: 400, desc: badBasic},
+		{name: "client_id of 256 bytes", req: postForm("username", "alice", "password", alicePassword, "client_id", clientID255+"x"), status: 400, desc: badClientID},
+		{name: "client_id of 600 bytes", req: httpReq{contentType: form, body: login + "&client_id=" + strings.Repeat("c", 600)}, status: 400, desc: badClientID},
+		{name: "client_id not UTF-8", req: httpReq{contentType: form, body: login + "&client_id=%FF%FE"}, status: 400, desc: badClientID},
+		{name: "client_id not ASCII", req: postForm("username", "alice", "password", alicePassword, "client_id", "café"), status: 400, desc: badClientID},
+		{name: "client_id with a tab", req: postForm("username", "alice", "password", alicePassword, "client_id", "a\tb"), status: 400, desc: badClientID},
+		{name: "client_id with a DEL", req: postForm("username", "alice", "password", alicePassword, "client_id", "a\x7fb"), status: 400, desc: badClientID},
+		{name: "Basic client id of 256 bytes", req: httpReq{contentType: form, body: login, header: []string{"Authorization", basic(clientID255+"x", "")}}, status: 400, desc: badClientID},
+		{name: "Basic client id with a newline", req: httpReq{contentType: form, body: login, header: []string{"Authorization", basic("a\nb", "")}}, status: 400, desc: badClientID},
+		{name: "refresh grant with a bad client_id", req: postForm("grant_type", "refresh_token", "refresh_token", "x", "client_id", "a\x00"), status: 400, desc: badClientID},
 		{name: "two Authorization headers", req: httpReq{contentType: form, body: login, header: []string{"Authorization", basic("", ""), "Authorization", basic("", "")}}, status: 400, desc: "more than one Authorization header"},
 	}
 	for _, tc := range tests {
@@ -95,6 +108,9 @@ func TestTokenRequestParsing(t *testing.T) {
 		})
 	}
 }
+
+// clientID255 is a client_id of the greatest length allowed.
+var clientID255 = strings.Repeat("client-", 36) + "abc"
 
 // padForm pads a form body with an ignored parameter to exactly n bytes.
 func padForm(body string, n int) string {
