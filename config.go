@@ -114,7 +114,13 @@ type Config struct {
 
 	// UserLimiter throttles failed logins per user name, before any password
 	// is checked. Nil means a MemoryLimiter allowing five failures in a row,
-	// then one a minute.
+	// then one a minute. Its key folds case exactly as strings.EqualFold
+	// compares ("ſam", "SAM" and "sam" share one), so the UserLookup must not
+	// match names more widely than EqualFold does: an accent-insensitive or
+	// Unicode-normalising lookup (a database collation, say) would give each
+	// spelling of one account a budget of its own. An application that
+	// normalises names sets NormalizeUsername, so that the key, the lookup
+	// and the events all see the normalised name.
 	UserLimiter Limiter
 
 	// AddrLimiter throttles failed logins per client address (see
@@ -125,7 +131,19 @@ type Config struct {
 	// ClientAddr returns the address AddrLimiter keys on. Nil means the host
 	// of http.Request.RemoteAddr. Behind a proxy, derive it from a header
 	// only that proxy can set; X-Forwarded-For is never trusted by default.
+	// Whatever it returns, an IPv6 address is counted on its /64 network,
+	// since a host picks its own interface identifier within its /64 (RFC
+	// 4291 §2.5.1, RFC 8981), and an IPv4-mapped IPv6 address as the IPv4
+	// address; a value that is not an IP address is counted as it is.
 	ClientAddr func(r *http.Request) string
+
+	// NormalizeUsername, when set, maps the user name a client typed to the
+	// name the login goes on with, before the limiter, the lookup and the
+	// events see it: for example precis.UsernameCaseMapped.String of
+	// golang.org/x/text/secure/precis, the RFC 8265 profile, so that two
+	// spellings of one name are one user. An error, or an empty result, is
+	// answered 400 invalid_request. Nil means names are taken as typed.
+	NormalizeUsername func(name string) (string, error)
 
 	// ScopePolicy, when set, decides the scopes a password login is granted
 	// (RFC 6749 §3.3), given the user and the scope tokens requested (none

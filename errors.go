@@ -221,20 +221,21 @@ var (
 
 // The token endpoint: the grant type, the password grant and refreshing.
 var (
-	errGrantType    = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
-	errNoUsername   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
-	errUsernameUTF8 = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
-	errUsernameChar = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username holds a control character"}
-	errUsernameLong = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username longer than 256 bytes"}
-	errNoPassword   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
-	errBadLogin     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
-	errBusy         = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "too many logins in progress, try again later", retryAfter: 1}
-	errBadGrant     = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
-	errExpiredGrant = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
-	errScopeSyntax  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
-	errScopeTooLong = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope longer than 2048 bytes or 64 tokens"}
-	errScopeDenied  = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
-	errScopeWiden   = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
+	errGrantType       = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "grant_type must be password or refresh_token"}
+	errNoUsername      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing username"}
+	errUsernameUTF8    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid UTF-8"}
+	errUsernameChar    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username holds a control character"}
+	errUsernameInvalid = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username is not valid"}
+	errUsernameLong    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "username longer than 256 bytes"}
+	errNoPassword      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing password"}
+	errBadLogin        = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Incorrect username or password"}
+	errBusy            = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "too many logins in progress, try again later", retryAfter: 1}
+	errBadGrant        = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Invalid token"}
+	errExpiredGrant    = &Error{Code: CodeInvalidGrant, Status: http.StatusBadRequest, Description: "Token expired"}
+	errScopeSyntax     = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "malformed scope"}
+	errScopeTooLong    = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope longer than 2048 bytes or 64 tokens"}
+	errScopeDenied     = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "requested scope not granted"}
+	errScopeWiden      = &Error{Code: CodeInvalidScope, Status: http.StatusBadRequest, Description: "scope exceeds the scope originally granted"}
 )
 
 // throttled is the 429 answer to a throttled login (RFC 6585 §4), with the

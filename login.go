@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -34,6 +37,15 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	}
 
 	l := &iss.login
+	if l.normalize != nil {
+		// From here on, the name is the normalised one: the limiter key,
+		// the lookup and the events agree on it.
+		name, err := l.normalize(req.username)
+		if err != nil || name == "" || checkUsername(name) != nil {
+			return TokenPair{}, errUsernameInvalid
+		}
+		req.username = name
+	}
 	addr := l.clientAddr(r)
 	limits := l.limits(addr, req.username)
 	if hit, err := l.allow(ctx, limits); err != nil {
@@ -83,6 +95,7 @@ type login struct {
 	userLimiter Limiter
 	addrLimiter Limiter
 	clientAddr  func(*http.Request) string
+	normalize   func(string) (string, error) // nil: names as typed
 	scopePolicy func(context.Context, User, []string) []string
 }
 
@@ -93,14 +106,57 @@ type limit struct {
 	reason string // the Event.Reason of a throttled login
 }
 
-// limits returns the keys a login of username from addr is counted under.
-// The user key folds case, so that "Alice" and "alice" share a budget
-// whatever the lookup does with case.
+// limits returns the keys a login of username from addr is counted under:
+// the address's network (see addrKey) and the name folded as
+// strings.EqualFold compares (see foldKey).
 func (l *login) limits(addr, username string) [2]limit {
 	return [2]limit{
-		{l.addrLimiter, "addr:" + addr, "addr"},
-		{l.userLimiter, "user:" + strings.ToLower(username), "user"},
+		{l.addrLimiter, "addr:" + addrKey(addr), "addr"},
+		{l.userLimiter, "user:" + foldKey(username), "user"},
 	}
+}
+
+// addrKey returns what a client address is counted under: an IPv4 address
+// (or an IPv4-mapped IPv6 one) as it is, an IPv6 address as its /64 prefix,
+// since a host picks its own interface identifier within its /64 (RFC 4291
+// §2.5.1, RFC 8981) and could otherwise take a fresh budget per address;
+// anything else as it is.
+func addrKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	switch {
+	case err != nil:
+		return addr
+	case ip.Is4In6():
+		return ip.Unmap().String()
+	case ip.Is6():
+		p, _ := ip.WithZone("").Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// foldKey returns s with every character replaced by one member of its
+// case-folding orbit (unicode.SimpleFold), the same for the whole orbit, so
+// that two names share a key exactly when strings.EqualFold calls them
+// equal: "ſam", "SAM" and "sam" alike, or "ϐ" and "β". strings.ToLower
+// would give each of those a budget of its own against a lookup that
+// matches them case-insensitively. The member is the orbit's ASCII lower
+// case letter if it has one, its least character otherwise.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			for c, f := r, unicode.SimpleFold(r); f != c; f = unicode.SimpleFold(f) {
+				r = min(r, f)
+			}
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // allow counts a login attempt under every limit. When one refuses it, the
@@ -203,6 +259,7 @@ func newLogin(cfg Config) (login, error) {
 		userLimiter: cfg.UserLimiter,
 		addrLimiter: cfg.AddrLimiter,
 		clientAddr:  cfg.ClientAddr,
+		normalize:   cfg.NormalizeUsername,
 		scopePolicy: cfg.ScopePolicy,
 	}
 	if l.hasher == nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -188,6 +189,62 @@ func TestThrottleFoldsCase(t *testing.T) {
 		assertFailed(t, f.login(t, name, "wrong", ""), name)
 	}
 	assertThrottled(t, f.login(t, "aLiCe", alicePassword, ""), small.Interval, "aLiCe with the right password")
+
+	// Names that strings.EqualFold calls equal, as a case-insensitive lookup
+	// matches them, share one budget, beyond ASCII too: U+017F (long s),
+	// U+03D0/U+03B2 (beta), U+03D1/U+03B8 (theta), U+03C2/U+03C3 (sigma),
+	// U+212A (Kelvin sign).
+	for _, names := range [][]string{
+		{"sam", "ſam", "SAM", "ſAM"},
+		{"ϐeta", "βeta", "ΒETA", "ϐETA"},
+		{"ϑeo", "θeo", "ΘEO", "ϑEO"},
+		{"oς", "oσ", "OΣ", "Oς"},
+		{"kay", "\u212aay", "KAY", "\u212aAY"},
+	} {
+		f := newThrottleFixture(t, func(cfg *passauth.Config) { cfg.UserLimiter = passauth.NewMemoryLimiter(small) })
+		for _, name := range names[:small.Burst] {
+			assertFailed(t, f.login(t, name, "wrong", ""), name)
+		}
+		before := f.work()
+		assertThrottled(t, f.login(t, names[small.Burst], "wrong", ""), small.Interval, names[small.Burst]+" after "+strings.Join(names[:small.Burst], ", "))
+		assert.Equal(t, before, f.work(), "work for a throttled variant")
+	}
+}
+
+// TestThrottleNormalizedNames checks Config.NormalizeUsername: the limiter
+// counts, and the lookup finds, the normalised name, so that two spellings
+// of one name (here a toy normalisation that composes "e" and U+0301 into
+// "é", as NFC does) share one budget; a name it refuses is 400 before any
+// lookup.
+func TestThrottleNormalizedNames(t *testing.T) {
+	t.Parallel()
+	var looked []string
+	var mu sync.Mutex
+	f := newThrottleFixture(t, func(cfg *passauth.Config) {
+		cfg.UserLimiter = passauth.NewMemoryLimiter(small)
+		cfg.NormalizeUsername = func(name string) (string, error) {
+			if strings.Contains(name, "!") {
+				return "", errors.New("not in the profile")
+			}
+			mu.Lock()
+			looked = append(looked, name)
+			mu.Unlock()
+			return strings.ReplaceAll(name, "e\u0301", "é"), nil
+		}
+	})
+	names := []string{"rené", "rene\u0301", "rené"}
+	for _, name := range names {
+		assertFailed(t, f.login(t, name, "wrong", ""), name)
+	}
+	before := f.work()
+	assertThrottled(t, f.login(t, "rene\u0301", "wrong", ""), small.Interval, "the other spelling")
+	assert.Equal(t, before, f.work())
+	assert.Equal(t, append(names, "rene\u0301"), looked, "NormalizeUsername saw the names as typed")
+
+	before = f.work()
+	rec := f.login(t, "bob!", "wrong", "")
+	assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidRequest, "username is not valid")
+	assert.Equal(t, before, f.work(), "work for a name the profile refuses")
 }
 
 // TestThrottleResentFailures checks the default user limit against a client
@@ -251,7 +308,11 @@ func TestThrottleAddress(t *testing.T) {
 		other string
 	}{
 		{"IPv4", []string{"192.0.2.1:1234", "192.0.2.1:1235", "192.0.2.1:40000", "192.0.2.1:1"}, "192.0.2.2:1234"},
-		{"IPv6", []string{"[2001:db8::1]:443", "[2001:db8::1]:444", "[2001:db8::1]:445", "[2001:db8::1]:446"}, "[2001:db8::2]:443"},
+		{"IPv6", []string{"[2001:db8::1]:443", "[2001:db8::1]:444", "[2001:db8::1]:445", "[2001:db8::1]:446"}, "[2001:db8:0:1::1]:443"},
+		// An IPv6 host picks its interface identifier (RFC 8981): every
+		// address of one /64 shares the budget; the next /64 has its own.
+		{"IPv6, a new address in the /64 each time", []string{"[2001:db8::1]:443", "[2001:db8::a:b:c:d]:443", "[2001:db8::ffff:ffff:ffff:ffff]:443", "[2001:db8::1234]:1"}, "[2001:db8:0:1::1]:443"},
+		{"IPv4-mapped IPv6 is IPv4", []string{"192.0.2.1:1234", "[::ffff:192.0.2.1]:1234", "192.0.2.1:2", "[::ffff:c000:201]:3"}, "[::ffff:192.0.2.2]:1234"},
 	}
 	for _, h := range hosts {
 		t.Run(h.name, func(t *testing.T) {
