@@ -13,8 +13,9 @@ const (
 	// EventLoginSucceeded: the token handler issued a pair for a password.
 	EventLoginSucceeded EventKind = "login_succeeded"
 	// EventLoginFailed: a login was refused after its password was checked.
-	// Reason is "unknown_user", "bad_password" or "disabled"; the client
-	// was told none of this.
+	// Reason is "unknown_user", "bad_password", "unusable_hash" (the
+	// account's PasswordHash is empty or unreadable) or "disabled"; the
+	// client was told none of this.
 	EventLoginFailed EventKind = "login_failed"
 	// EventThrottled: a login was refused by a Limiter before any password
 	// was checked. Reason is "user" or "addr", the limit that was hit.

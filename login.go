@@ -185,12 +185,13 @@ func (l *login) forgive(ctx context.Context, limits []limit) {
 }
 
 // check looks the user up and checks the password in a hashing slot. An
-// unknown user, a wrong password and a disabled account take the same work
-// and get the same answer: check reports the reason class ("unknown_user",
-// "bad_password", "disabled") for the event only. An error means no
-// password was checked: no slot was free, or the lookup failed. On success
-// it returns the user with Username set, after upgrading a weak stored hash
-// when users can.
+// unknown user, a wrong password, a disabled account, an account without a
+// usable hash and a password over bcrypt's limit all take one full check
+// and get the same answer: check reports the reason class
+// ("unknown_user", "bad_password", "unusable_hash", "disabled") for the
+// event only. An error means no password was checked: no slot was free, or
+// the lookup failed. On success it returns the user with Username set,
+// after upgrading a weak stored hash when users can.
 func (l *login) check(ctx context.Context, users UserLookup, username, password string) (User, string, error) {
 	if !l.acquireHashSlot(ctx) {
 		return User{}, "", errBusy
@@ -207,12 +208,21 @@ func (l *login) check(ctx context.Context, users UserLookup, username, password 
 	if !found {
 		// Spend the time a real check takes, so that the answer does not
 		// tell which user names exist.
-		_ = l.hasher.Check(dummy, password)
+		l.dummyCheck(dummy, password)
 		return User{}, "unknown_user", nil
 	}
-	switch {
-	case l.hasher.Check(u.PasswordHash, password) != nil:
+	switch err := l.hasher.Check(u.PasswordHash, password); {
+	case errors.Is(err, ErrPasswordMismatch):
 		return User{}, "bad_password", nil
+	case err != nil:
+		// The check stopped before its work: the account has no usable
+		// hash (SSO-only, invited, or a hash no policy reads), or the
+		// password is longer than bcrypt's limit. Spend a full check too.
+		l.dummyCheck(dummy, password)
+		if errors.Is(err, ErrPasswordTooLong) {
+			return User{}, "bad_password", nil
+		}
+		return User{}, "unusable_hash", nil
 	case u.Disabled:
 		return User{}, "disabled", nil
 	}
@@ -227,6 +237,13 @@ func (l *login) check(ctx context.Context, users UserLookup, username, password 
 		}
 	}
 	return u, "", nil
+}
+
+// dummyCheck checks password against the dummy hash, for the time a full
+// check takes. The password is cut to bcrypt's limit first, so that a
+// bcrypt policy does its whole work for a long one too.
+func (l *login) dummyCheck(dummy, password string) {
+	_ = l.hasher.Check(dummy, password[:min(len(password), MaxBcryptPasswordLen)])
 }
 
 // acquireHashSlot waits up to Config.HashWait for a free hashing slot.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,76 @@ func TestLoginLookupErrorNotShown(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "dial tcp")
 	assert.NotContains(t, rec.Body.String(), "authentication failed")
 }
+
+// TestLoginFailuresCostOneCheck checks that every failed login costs one
+// full password check, however early the check of the stored hash could
+// stop: an unknown user (the dummy hash), a wrong password, a disabled
+// account, an account with no hash or one no policy reads (SSO-only or
+// invited users), and a password over bcrypt's 72 bytes against a bcrypt
+// hash. Without that, one request would tell such accounts from unknown
+// names by its answer time. The policy here counts the checks that do the
+// work, and mimics bcrypt's refusals.
+func TestLoginFailuresCostOneCheck(t *testing.T) {
+	t.Parallel()
+	h := &workHasher{}
+	hash, err := h.Hash(alicePassword)
+	require.NoError(t, err)
+	f := newFixture(t, withHasher(h))
+	for name, u := range map[string]passauth.User{
+		"alice": {Username: "alice", PasswordHash: hash},
+		"carol": {Username: "carol", PasswordHash: hash, Disabled: true},
+		"sso":   {Username: "sso"},
+		"bad":   {Username: "bad", PasswordHash: "$2a$12$not-a-real-hash"},
+	} {
+		f.users.update(name, func(v *passauth.User) { *v = u })
+	}
+	tests := []struct {
+		name, user, password, reason string
+	}{
+		{"unknown user", "mallory", alicePassword, "unknown_user"},
+		{"wrong password", "alice", "wrong", "bad_password"},
+		{"disabled, right password", "carol", alicePassword, "disabled"},
+		{"no hash", "sso", alicePassword, "unusable_hash"},
+		{"unreadable hash", "bad", alicePassword, "unusable_hash"},
+		{"password over 72 bytes", "alice", alicePassword + strings.Repeat("x", 72), "bad_password"},
+		{"unknown user, password over 72 bytes", "mallory", strings.Repeat("x", 100), "unknown_user"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.work.Load()
+			assertError(t, do(t, f.token, postForm("username", tc.user, "password", tc.password)),
+				http.StatusBadRequest, passauth.CodeInvalidGrant, "Incorrect username or password")
+			assert.Equal(t, int64(1), h.work.Load()-before, "full checks for one failed login")
+			failed := f.events.take()
+			require.Len(t, failed, 1)
+			assert.Equal(t, tc.reason, failed[0].Reason)
+		})
+	}
+}
+
+// workHasher is a password policy that counts the checks that do their
+// work, and, as bcrypt does, refuses a hash of another form or a password
+// over 72 bytes at once, without any work.
+type workHasher struct{ work atomic.Int64 }
+
+func (h *workHasher) Hash(password string) (string, error) { return "work:" + password, nil }
+
+func (h *workHasher) Check(hash, password string) error {
+	stored, ok := strings.CutPrefix(hash, "work:")
+	switch {
+	case !ok:
+		return passauth.ErrInvalidHash
+	case len(password) > passauth.MaxBcryptPasswordLen:
+		return passauth.ErrPasswordTooLong
+	}
+	h.work.Add(1)
+	if stored != password {
+		return passauth.ErrPasswordMismatch
+	}
+	return nil
+}
+
+func (h *workHasher) NeedsRehash(string) bool { return false }
 
 // TestLoginUsernameChecks checks the user names that could never be a
 // user's, refused 400 invalid_request before any limiter, lookup or

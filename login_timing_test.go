@@ -1,16 +1,18 @@
 package passauth_test
 
-// User enumeration by timing: an unknown user name, a wrong password and a
-// disabled account must cost the server about the same, because the unknown
-// name is checked against a dummy hash at the policy's parameters. Without
-// the dummy check the unknown-user answer would come about a hundred times
-// sooner.
+// User enumeration by timing: an unknown user name, a wrong password, a
+// disabled account, an account without a usable hash and a password over
+// bcrypt's limit must cost the server about the same, because the checks
+// that stop early are followed by one against a dummy hash at the policy's
+// parameters. Without the dummy check those answers would come about a
+// hundred times sooner.
 
 import (
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,12 +39,20 @@ func TestLoginTimingDoesNotEnumerateUsers(t *testing.T) {
 	hasher := passauth.Argon2id{Memory: 4096, Time: 1}
 	hash, err := hasher.Hash(alicePassword)
 	require.NoError(t, err)
+	hashes, err := testHashes() // bcrypt, at the lowest cost
+	require.NoError(t, err)
 	users := passauth.UserLookupFunc(func(_ context.Context, name string) (passauth.User, bool, error) {
 		switch name {
 		case "alice":
 			return passauth.User{PasswordHash: hash}, true, nil
 		case "carol":
 			return passauth.User{PasswordHash: hash, Disabled: true}, true, nil
+		case "sso": // an account without a password
+			return passauth.User{}, true, nil
+		case "broken":
+			return passauth.User{PasswordHash: "$argon2id$v=19$m=4096,t=1,p=1$bm90$YQ"}, true, nil
+		case "legacy":
+			return passauth.User{PasswordHash: hashes[bobPassword]}, true, nil
 		}
 		return passauth.User{}, false, nil
 	})
@@ -61,6 +71,9 @@ func TestLoginTimingDoesNotEnumerateUsers(t *testing.T) {
 		{"wrong password", "alice", "wrong pass!word"},
 		{"unknown user", "mallory", alicePassword},
 		{"disabled user, right password", "carol", alicePassword},
+		{"user without a hash", "sso", alicePassword},
+		{"user with an unreadable hash", "broken", alicePassword},
+		{"bcrypt user, password over 72 bytes", "legacy", bobPassword + strings.Repeat("x", 72)},
 	}
 	login := func(i int) (time.Duration, []byte) {
 		req := postForm("username", kinds[i].username, "password", kinds[i].password).build()
