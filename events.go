@@ -3,6 +3,9 @@ package passauth
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
 )
 
 // EventKind names a security event.
@@ -30,6 +33,11 @@ const (
 	EventRevoke EventKind = "revoke"
 	// EventRevokeSubject: every session of a subject was revoked.
 	EventRevokeSubject EventKind = "revoke_subject"
+	// EventStoreUnavailable: the Store or a Limiter failed, and the request
+	// was answered 503 (or, for a reuse, refused without the session's
+	// access tokens being denied). Reason names the operation; Err is the
+	// failure.
+	EventStoreUnavailable EventKind = "store_unavailable"
 )
 
 // Event is a security event. It never carries a token, a secret or a
@@ -41,7 +49,8 @@ type Event struct {
 	SessionID string // the login session ("sid"), when known
 	ClientID  string // the client, when known
 	Addr      string // the client address (Config.ClientAddr), for logins
-	Reason    string // the reason class, for failures and throttling
+	Reason    string // the reason class, for failures and throttling; the operation, for store failures
+	Err       error  // the store's or limiter's error, for EventStoreUnavailable
 }
 
 // emit passes e to Config.OnEvent, if set.
@@ -53,25 +62,93 @@ func (iss *TokenIssuer) emit(ctx context.Context, e Event) {
 
 // LogEvents returns a Config.OnEvent that writes each event to logger as
 // one record with the message "passauth event" and the event's non-empty
-// fields as attributes: at level Warn for failed logins, throttling and
-// refresh-token reuse, Info for the rest.
+// fields as attributes: at level Error for store failures, Warn for failed
+// logins, throttling and refresh-token reuse, Info for the rest.
+//
+// What came from the request is bounded: a field (a user name as typed, a
+// client_id, an address) is cut to 64 bytes, marked with "…". Throttled
+// logins, which an attacker can make at thousands a second for free, are
+// logged at most 20 a second; the next one logged counts those dropped in
+// an attribute "suppressed". OnEvent itself still sees every event.
 func LogEvents(logger *slog.Logger) func(context.Context, Event) {
+	var sample logSampler
 	return func(ctx context.Context, e Event) {
 		level := slog.LevelInfo
 		switch e.Kind {
 		case EventLoginFailed, EventThrottled, EventRefreshReuse:
 			level = slog.LevelWarn
+		case EventStoreUnavailable:
+			level = slog.LevelError
 		}
-		attrs := make([]slog.Attr, 0, 6)
+		var suppressed int64
+		if e.Kind == EventThrottled {
+			var ok bool
+			if ok, suppressed = sample.allow(time.Now()); !ok {
+				return
+			}
+		}
+		attrs := make([]slog.Attr, 0, 8)
 		attrs = append(attrs, slog.String("kind", string(e.Kind)))
 		for _, f := range [...]struct{ k, v string }{
 			{"subject", e.Subject}, {"session", e.SessionID}, {"client", e.ClientID},
 			{"addr", e.Addr}, {"reason", e.Reason},
 		} {
 			if f.v != "" {
-				attrs = append(attrs, slog.String(f.k, f.v))
+				attrs = append(attrs, slog.String(f.k, truncate(f.v, maxLoggedField)))
 			}
+		}
+		if e.Err != nil {
+			attrs = append(attrs, slog.String("err", truncate(e.Err.Error(), 4*maxLoggedField)))
+		}
+		if suppressed > 0 {
+			attrs = append(attrs, slog.Int64("suppressed", suppressed))
 		}
 		logger.LogAttrs(ctx, level, "passauth event", attrs...)
 	}
+}
+
+// Bounds of LogEvents.
+const (
+	maxLoggedField     = 64 // bytes of a field that came from the request
+	maxThrottledLogged = 20 // throttled events logged per second
+)
+
+// truncate cuts s to at most n bytes on a character boundary, marking a cut
+// with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// logSampler lets maxThrottledLogged events through per second and counts
+// the rest.
+type logSampler struct {
+	mu         sync.Mutex
+	second     int64 // the Unix second being counted
+	n          int64 // events let through in it
+	suppressed int64 // events dropped since the last one let through
+}
+
+// allow reports whether an event at now is logged and, if so, how many were
+// dropped before it.
+func (s *logSampler) allow(now time.Time) (bool, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec := now.Unix(); sec != s.second {
+		s.second, s.n = sec, 0
+	}
+	if s.n >= maxThrottledLogged {
+		s.suppressed++
+		return false, 0
+	}
+	s.n++
+	dropped := s.suppressed
+	s.suppressed = 0
+	return true, dropped
 }

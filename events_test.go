@@ -3,10 +3,14 @@ package passauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +94,66 @@ func TestLogEvents(t *testing.T) {
 level=WARN msg="passauth event" kind=login_failed subject=bob reason=bad_password
 level=WARN msg="passauth event" kind=refresh_reuse subject=carol session=S1 client=web
 `, buf.String())
+}
+
+// TestLogEventsBounds checks what LogEvents lets the request put in the log:
+// fields cut to 64 bytes on a character boundary, the store's error cut
+// too, and at most 20 throttled events a second with a count of the others.
+func TestLogEventsBounds(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	onEvent := passauth.LogEvents(logger)
+	ctx := context.Background()
+	long := strings.Repeat("é", 100) // 200 bytes
+	onEvent(ctx, passauth.Event{Kind: passauth.EventLoginFailed, Subject: long, ClientID: strings.Repeat("c", 255), Addr: strings.Repeat("a", 300), Reason: "bad_password"})
+	onEvent(ctx, passauth.Event{Kind: passauth.EventStoreUnavailable, Reason: "rotating a refresh token", Err: errors.New(strings.Repeat("x", 10000))})
+	records := decodeRecords(t, &buf)
+	require.Len(t, records, 2)
+	for _, field := range []string{"subject", "client", "addr"} {
+		v := records[0][field].(string)
+		assert.LessOrEqual(t, len(v), 64, field)
+		assert.True(t, utf8.ValidString(v), field)
+		assert.True(t, strings.HasSuffix(v, "…"), field)
+	}
+	assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(records[0]["subject"].(string), "…")))
+	assert.Equal(t, "ERROR", records[1]["level"])
+	assert.Equal(t, "store_unavailable", records[1]["kind"])
+	assert.LessOrEqual(t, len(records[1]["err"].(string)), 256)
+
+	// A flood of throttled logins within about a second: at most 20 are
+	// logged in any one second, two seconds at the most here.
+	start := time.Now()
+	for range 5000 {
+		onEvent(ctx, passauth.Event{Kind: passauth.EventThrottled, Subject: long, Reason: "user"})
+	}
+	seconds := int(time.Since(start)/time.Second) + 2
+	records = decodeRecords(t, &buf)
+	assert.LessOrEqual(t, len(records), 20*seconds)
+	assert.GreaterOrEqual(t, len(records), 20)
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	onEvent(ctx, passauth.Event{Kind: passauth.EventThrottled, Subject: "x", Reason: "user"})
+	last := decodeRecords(t, &buf)
+	require.Len(t, last, 1)
+	total := len(records) + 1
+	for _, r := range append(records, last...) {
+		if n, ok := r["suppressed"].(float64); ok {
+			total += int(n)
+		}
+	}
+	assert.Equal(t, 5001, total, "logged plus suppressed")
+}
+
+// decodeRecords decodes and drains the JSON log records in buf.
+func decodeRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	dec := json.NewDecoder(buf)
+	for dec.More() {
+		var r map[string]any
+		require.NoError(t, dec.Decode(&r))
+		out = append(out, r)
+	}
+	buf.Reset()
+	return out
 }
