@@ -202,21 +202,22 @@ var (
 
 // Request parsing (request.go).
 var (
-	errFormType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/x-www-form-urlencoded"}
-	errBodyType      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/json or application/x-www-form-urlencoded"}
-	errBodyTooLarge  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body too large"}
-	errBodyRead      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body could not be read"}
-	errFormMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed form body"}
-	errJSONMalformed = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed JSON body"}
-	errRepeated      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
-	errTwoAuthz      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
-	errBasicAuth     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
-	errClientID      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client_id must be at most 255 printable ASCII characters"}
-	errClientTwice   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
-	errBearerFormat  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
-	errTwoTokens     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
-	errNoRefresh     = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
-	errNoToken7009   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing token"}
+	errFormType       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/x-www-form-urlencoded"}
+	errBodyType       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "Content-Type must be application/json or application/x-www-form-urlencoded"}
+	errBodyTooLarge   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body too large"}
+	errBodyRead       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "request body could not be read"}
+	errFormMalformed  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed form body"}
+	errJSONMemberCase = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "member names are case-sensitive: refresh_token"}
+	errJSONMalformed  = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed JSON body"}
+	errRepeated       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a parameter is repeated"}
+	errTwoAuthz       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "more than one Authorization header"}
+	errBasicAuth      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Basic credentials"}
+	errClientID       = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client_id must be at most 255 printable ASCII characters"}
+	errClientTwice    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "client credentials sent in both the header and the body"}
+	errBearerFormat   = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed Bearer credentials"}
+	errTwoTokens      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "refresh token sent in more than one place"}
+	errNoRefresh      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing refresh_token"}
+	errNoToken7009    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "missing token"}
 )
 
 // The token endpoint: the grant type, the password grant and refreshing.

@@ -1,6 +1,7 @@
 package passauth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -280,14 +281,8 @@ func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) 
 	var fromBody string
 	switch mt := mediaType(r); {
 	case mt == "application/json":
-		var req struct {
-			RefreshToken *string `json:"refresh_token"`
-		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			return "", errJSONMalformed
-		}
-		if req.RefreshToken != nil {
-			fromBody = *req.RefreshToken
+		if fromBody, err = refreshTokenFromJSON(body); err != nil {
+			return "", err
 		}
 	case mt == "application/x-www-form-urlencoded":
 		form, err := parseForm(body, tokenParams)
@@ -307,6 +302,55 @@ func parseRefreshRequest(w http.ResponseWriter, r *http.Request, maxBody int64) 
 		return fromBody, nil
 	}
 	return "", errNoRefresh
+}
+
+// refreshTokenFromJSON reads the member refresh_token of a JSON object
+// body, "" when it is absent or null. It is stricter than encoding/json,
+// which matches member names case-insensitively and keeps the last of
+// repeated ones: a repeated member name (RFC 8259 §4 leaves them to the
+// parser, RFC 7493 §2.3 forbids them) and a name that is refresh_token only
+// case-insensitively are errors. Other members are ignored.
+func refreshTokenFromJSON(body []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", errJSONMalformed
+	}
+	var token string
+	seen := make(map[string]struct{})
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", errJSONMalformed
+		}
+		name, _ := t.(string) // a member name is always a string
+		if _, dup := seen[name]; dup {
+			return "", errRepeated
+		}
+		seen[name] = struct{}{}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return "", errJSONMalformed
+		}
+		switch {
+		case name == "refresh_token":
+			var v *string
+			if err := json.Unmarshal(value, &v); err != nil {
+				return "", errJSONMalformed
+			}
+			if v != nil {
+				token = *v
+			}
+		case strings.EqualFold(name, "refresh_token"):
+			return "", errJSONMemberCase
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return "", errJSONMalformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", errJSONMalformed // anything after the object
+	}
+	return token, nil
 }
 
 // mediaType returns the lower-case media type of the request's Content-Type,
