@@ -87,6 +87,13 @@ type Config struct {
 	// at most AccessTTL later.
 	CheckRevoked bool
 
+	// StoreTimeout bounds every call to Store and to the Limiters, so that
+	// no request waits longer on a store that does not answer: a call that
+	// runs out fails closed, with 503 temporarily_unavailable. Zero means
+	// DefaultStoreTimeout. The store's client must honour a context's
+	// deadline (for go-redis, set ContextTimeoutEnabled).
+	StoreTimeout time.Duration
+
 	// Logins.
 
 	// PasswordHasher is the password storage policy: the token handler
@@ -244,6 +251,8 @@ func (cfg *Config) validate() error {
 		return errors.New("passauth: Config.SessionTTL is negative or shorter than Config.RefreshTTL")
 	case cfg.CheckRevoked && cfg.Store == nil:
 		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
+	case cfg.StoreTimeout < 0:
+		return errors.New("passauth: Config.StoreTimeout is negative")
 	// Logins.
 	case cfg.MaxConcurrentHashes < 0:
 		return errors.New("passauth: Config.MaxConcurrentHashes is negative")
@@ -271,6 +280,10 @@ const MaxLeeway = 5 * time.Minute
 // DefaultHashWait is how long a login waits for a hashing slot when
 // Config.HashWait is zero.
 const DefaultHashWait = 2 * time.Second
+
+// DefaultStoreTimeout bounds each call to the Store and the Limiters when
+// Config.StoreTimeout is zero.
+const DefaultStoreTimeout = time.Second
 
 // DefaultMaxBodyBytes is the request body limit of the handlers when
 // Config.MaxBodyBytes is zero.

@@ -67,21 +67,24 @@ func (iss *TokenIssuer) emit(ctx context.Context, e Event) {
 //
 // What came from the request is bounded: a field (a user name as typed, a
 // client_id, an address) is cut to 64 bytes, marked with "…". Throttled
-// logins, which an attacker can make at thousands a second for free, are
-// logged at most 20 a second; the next one logged counts those dropped in
-// an attribute "suppressed". OnEvent itself still sees every event.
+// logins, which an attacker can make at thousands a second for free, and
+// store failures, which every request meets while a store is down, are
+// logged at most 20 a second each; the next one logged counts those dropped
+// in an attribute "suppressed". OnEvent itself still sees every event.
 func LogEvents(logger *slog.Logger) func(context.Context, Event) {
-	var sample logSampler
+	var throttled, unavailable logSampler
 	return func(ctx context.Context, e Event) {
-		level := slog.LevelInfo
+		level, sample := slog.LevelInfo, (*logSampler)(nil)
 		switch e.Kind {
-		case EventLoginFailed, EventThrottled, EventRefreshReuse:
+		case EventLoginFailed, EventRefreshReuse:
 			level = slog.LevelWarn
+		case EventThrottled:
+			level, sample = slog.LevelWarn, &throttled
 		case EventStoreUnavailable:
-			level = slog.LevelError
+			level, sample = slog.LevelError, &unavailable
 		}
 		var suppressed int64
-		if e.Kind == EventThrottled {
+		if sample != nil {
 			var ok bool
 			if ok, suppressed = sample.allow(time.Now()); !ok {
 				return

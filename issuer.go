@@ -29,7 +29,7 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 		maxBody: cfg.MaxBodyBytes,
 		onEvent: cfg.OnEvent,
 	}
-	iss.sessions = newSessions(cfg, iss.tokens.now)
+	iss.sessions = newSessions(cfg, iss.tokens.now, iss.emit)
 	login, err := newLogin(cfg)
 	if err != nil {
 		return nil, err

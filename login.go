@@ -48,11 +48,13 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	}
 	addr := l.clientAddr(r)
 	limits := l.limits(addr, req.username)
-	if hit, err := l.allow(ctx, limits); err != nil {
-		if hit != nil {
-			iss.emit(ctx, Event{Kind: EventThrottled, Subject: req.username, ClientID: req.clientID, Addr: addr, Reason: hit.reason})
-		}
-		return TokenPair{}, err
+	switch hit, wait, err := l.allow(ctx, limits); {
+	case err != nil:
+		iss.emit(ctx, Event{Kind: EventStoreUnavailable, Reason: "counting a login", Err: err, Subject: req.username, ClientID: req.clientID, Addr: addr})
+		return TokenPair{}, errUnavailable
+	case hit != nil:
+		iss.emit(ctx, Event{Kind: EventThrottled, Subject: req.username, ClientID: req.clientID, Addr: addr, Reason: hit.reason})
+		return TokenPair{}, throttled(wait)
 	}
 	u, reason, err := l.check(ctx, users, req.username, req.password)
 	switch {
@@ -92,6 +94,7 @@ type login struct {
 	dummyHash   func() string
 	hashSlots   chan struct{}
 	hashWait    time.Duration
+	timeout     time.Duration // of each limiter call
 	userLimiter Limiter
 	addrLimiter Limiter
 	clientAddr  func(*http.Request) string
@@ -159,28 +162,33 @@ func foldKey(s string) string {
 	return b.String()
 }
 
-// allow counts a login attempt under every limit. When one refuses it, the
-// attempts already counted are taken back and allow returns the limit hit
-// with the 429 answer, or only the 503 answer when a limiter failed.
-func (l *login) allow(ctx context.Context, limits [2]limit) (*limit, error) {
+// allow counts a login attempt under every limit, each call within
+// Config.StoreTimeout. When one refuses it, the attempts already counted
+// are taken back and allow returns the limit hit and how long to wait, or
+// the limiter's error when it failed.
+func (l *login) allow(ctx context.Context, limits [2]limit) (*limit, time.Duration, error) {
 	for i := range limits {
-		wait, err := limits[i].l.Allow(ctx, limits[i].key)
+		bounded, cancel := context.WithTimeout(ctx, l.timeout)
+		wait, err := limits[i].l.Allow(bounded, limits[i].key)
+		cancel()
 		if err == nil && wait == 0 {
 			continue
 		}
 		l.forgive(ctx, limits[:i]) // that attempt never happened
 		if err != nil {
-			return nil, errUnavailable
+			return nil, 0, err
 		}
-		return &limits[i], throttled(wait)
+		return &limits[i], wait, nil
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // forgive takes back the attempt counted under each limit.
 func (l *login) forgive(ctx context.Context, limits []limit) {
 	for _, k := range limits {
-		_ = k.l.Forgive(ctx, k.key)
+		bounded, cancel := context.WithTimeout(ctx, l.timeout)
+		_ = k.l.Forgive(bounded, k.key)
+		cancel()
 	}
 }
 
@@ -273,6 +281,7 @@ func newLogin(cfg Config) (login, error) {
 	l := login{
 		hasher:      cfg.PasswordHasher,
 		hashWait:    cfg.HashWait,
+		timeout:     cfg.StoreTimeout,
 		userLimiter: cfg.UserLimiter,
 		addrLimiter: cfg.AddrLimiter,
 		clientAddr:  cfg.ClientAddr,
@@ -294,6 +303,9 @@ func newLogin(cfg Config) (login, error) {
 	l.hashSlots = make(chan struct{}, slots)
 	if l.hashWait == 0 {
 		l.hashWait = DefaultHashWait
+	}
+	if l.timeout == 0 {
+		l.timeout = DefaultStoreTimeout
 	}
 	if l.userLimiter == nil {
 		l.userLimiter = NewMemoryLimiter(defaultUserLimit)

@@ -1,6 +1,7 @@
 package passauth
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -148,6 +149,27 @@ func narrowScope(granted, requested string) ([]string, error) {
 		return nil, errScopeWiden
 	}
 	return want, nil
+}
+
+// regrant returns what is left of the scopes of a session once the policy
+// is applied again to its user at a refresh: those the user still holds
+// (User.Scopes, or what Config.ScopePolicy grants when asked for them). A
+// refresh only ever narrows: nothing is added. When asked is set (the
+// client asked for these scopes) and one is no longer held, the refresh is
+// invalid_scope; otherwise it goes on with the rest.
+func (l *login) regrant(ctx context.Context, u User, scopes []string, asked bool) ([]string, error) {
+	if len(scopes) == 0 {
+		return scopes, nil
+	}
+	held := u.Scopes
+	if l.scopePolicy != nil {
+		held = l.scopePolicy(ctx, u, scopes)
+	}
+	kept := grantScope(scopes, held)
+	if asked && len(kept) != len(scopes) {
+		return nil, errScopeDenied
+	}
+	return kept, nil
 }
 
 // RequireScope returns middleware that admits only requests whose access

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -145,6 +146,61 @@ func TestScopeNarrowing(t *testing.T) {
 			assertIssuedTo(t, f, pair, "alice", tc.want, "")
 		})
 	}
+}
+
+// TestRefreshDropsScopesNoLongerHeld takes a scope from a user, or lets a
+// ScopePolicy stop granting it, after the login: a refresh through either
+// endpoint no longer carries it (it only ever narrows), and a refresh that
+// asks for it is invalid_scope. Refresh, from code, has no user to ask and
+// keeps the scope.
+func TestRefreshDropsScopesNoLongerHeld(t *testing.T) {
+	t.Parallel()
+	t.Run("User.Scopes", func(t *testing.T) {
+		t.Parallel()
+		for _, ep := range refreshEndpoints {
+			f := newFixture(t, withMemoryStore)
+			p := f.login(t, "alice")
+			require.Equal(t, "me items", p.Scope)
+			f.users.update("alice", func(u *passauth.User) { u.Scopes = []string{"me", "other"} })
+			next := requirePair(t, ep.call(f, t, p.RefreshToken))
+			assert.Equal(t, "me", next.Scope, ep.name)
+			assertIssuedTo(t, f, next, "alice", "me", "")
+		}
+	})
+	t.Run("asked for", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, withMemoryStore)
+		p := f.login(t, "alice")
+		f.users.update("alice", func(u *passauth.User) { u.Scopes = []string{"me"} })
+		rec := do(t, f.token, postForm("grant_type", "refresh_token", "refresh_token", p.RefreshToken, "scope", "items"))
+		assertError(t, rec, http.StatusBadRequest, passauth.CodeInvalidScope, "requested scope not granted")
+	})
+	t.Run("ScopePolicy", func(t *testing.T) {
+		t.Parallel()
+		var revoked atomic.Bool
+		f := newFixture(t, withMemoryStore, func(c *passauth.Config) {
+			c.ScopePolicy = func(_ context.Context, u passauth.User, requested []string) []string {
+				if revoked.Load() {
+					return []string{"items", "admin"} // more than asked: a refresh never widens
+				}
+				return u.Scopes
+			}
+		})
+		p := f.login(t, "alice")
+		require.Equal(t, "me items", p.Scope)
+		revoked.Store(true)
+		next := requirePair(t, f.viaRefresh(t, p.RefreshToken))
+		assert.Equal(t, "items", next.Scope)
+	})
+	t.Run("Refresh", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, withMemoryStore)
+		p := f.login(t, "alice")
+		f.users.update("alice", func(u *passauth.User) { u.Scopes = nil })
+		next, err := f.iss.Refresh(context.Background(), p.RefreshToken)
+		require.NoError(t, err)
+		assert.Equal(t, "me items", next.Scope)
+	})
 }
 
 // TestScopePolicy replaces the default grant (the requested scopes the user

@@ -30,9 +30,9 @@ type refreshRequest struct {
 
 // refresh verifies a refresh token and issues the next pair of its session,
 // with the same subject, client and application claims, and the scope
-// granted before or the narrower scope asked for. With a store, the
-// presented token is consumed: a second presentation is reuse and revokes
-// the session.
+// granted before or the narrower scope asked for, less what the user no
+// longer holds. With a store, the presented token is consumed: a second
+// presentation is reuse and revokes the session.
 func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenPair, error) {
 	claims, err := iss.VerifyRefresh(ctx, req.token)
 	if err != nil {
@@ -42,13 +42,18 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 		// RFC 6749 §6: the token must have been issued to this client.
 		return TokenPair{}, errTokenInvalidClient
 	}
-	if iss.sessions.store != nil {
+	s := &iss.sessions
+	if s.store != nil {
 		if claims.SessionID == "" {
 			return TokenPair{}, errTokenNoSession
 		}
-		if err := iss.sessions.checkDenied(ctx, claims); err != nil {
+		if err := s.checkDenied(ctx, claims); err != nil {
 			return TokenPair{}, err
 		}
+	}
+	o := issueOptions{clientID: claims.ClientID, sessionID: claims.SessionID, authTime: authTime(claims)}
+	if o.scopes, err = narrowScope(claims.Scope, req.scope); err != nil {
+		return TokenPair{}, err
 	}
 	if req.users != nil {
 		u, found, err := req.users.LookupUser(ctx, claims.Subject)
@@ -58,13 +63,9 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 		if !found || u.Disabled {
 			return TokenPair{}, errUserGone
 		}
-	}
-	o := issueOptions{clientID: claims.ClientID, sessionID: claims.SessionID, authTime: claims.AuthTime}
-	if o.authTime.IsZero() {
-		o.authTime = claims.IssuedAt
-	}
-	if o.scopes, err = narrowScope(claims.Scope, req.scope); err != nil {
-		return TokenPair{}, err
+		if o.scopes, err = iss.login.regrant(ctx, u, o.scopes, req.scope != ""); err != nil {
+			return TokenPair{}, err
+		}
 	}
 	if o.extra, err = claims.extra(); err != nil {
 		return TokenPair{}, err
@@ -73,8 +74,14 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 	if err != nil {
 		return TokenPair{}, err // errTokenExpired: the session has outlived Config.SessionTTL
 	}
-	if iss.sessions.store != nil {
+	if s.store != nil {
 		if err := iss.rotate(ctx, claims, m); err != nil {
+			return TokenPair{}, err
+		}
+		// A revocation of the session or of its subject made between the
+		// check above and the rotation ends this session too: the pair just
+		// minted is not handed out.
+		if err := s.checkDenied(ctx, claims); err != nil {
 			return TokenPair{}, err
 		}
 	}
@@ -91,13 +98,14 @@ func (iss *TokenIssuer) startSession(ctx context.Context, subject string, o issu
 	if err != nil {
 		return TokenPair{}, err
 	}
-	if s := iss.sessions.store; s != nil {
-		res, err := s.Rotate(ctx, o.sessionID, "", m.refreshID, m.refreshExp)
+	if s := &iss.sessions; s.store != nil {
+		c := &Claims{Subject: subject, SessionID: o.sessionID, ClientID: o.clientID}
+		res, err := s.rotate(ctx, c, "", m)
 		if err != nil {
-			return TokenPair{}, storeError("starting a session", err)
+			return TokenPair{}, err
 		}
 		if res != RotateOK {
-			return TokenPair{}, fmt.Errorf("passauth: starting a session: the store answered %v: %w", res, ErrStoreUnavailable)
+			return TokenPair{}, s.failure(ctx, "starting a session", fmt.Errorf("the store answered %v", res), c)
 		}
 	}
 	return m.pair, nil
@@ -107,17 +115,19 @@ func (iss *TokenIssuer) startSession(ctx context.Context, subject string, o issu
 // the one just minted. On reuse it also refuses the session's access tokens
 // and raises EventRefreshReuse.
 func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) error {
-	res, err := iss.sessions.store.Rotate(ctx, claims.SessionID, claims.ID, m.refreshID, m.refreshExp)
+	s := &iss.sessions
+	res, err := s.rotate(ctx, claims, claims.ID, m)
 	if err != nil {
-		return storeError("rotating a refresh token", err)
+		return err
 	}
 	switch res {
 	case RotateOK:
 		return nil
 	case RotateReused:
 		// The store has revoked the family; also refuse the session's access
-		// tokens. The request fails whether or not that succeeds.
-		_ = iss.sessions.denySession(ctx, claims.SessionID)
+		// tokens. The request fails whether or not that succeeds; a failure
+		// is reported as EventStoreUnavailable.
+		_ = s.denySession(ctx, claims)
 		iss.emit(ctx, Event{Kind: EventRefreshReuse, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
 		return errTokenReused
 	}
@@ -128,7 +138,9 @@ func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) er
 // 7009 §2). Revoking a refresh token revokes its whole session: every later
 // refresh fails and, with Config.CheckRevoked, the session's access tokens
 // are refused at once. Revoking an access token denies that token until it
-// expires (which only Config.CheckRevoked enforces).
+// expires (which only Config.CheckRevoked enforces); past three access
+// tokens of one session within an AccessTTL, the whole session is revoked
+// instead, so that no session can fill the store with denials.
 //
 // Revoke needs Config.Store. It returns an error matching ErrTokenInvalid
 // when token is not a valid token of this issuer (expired included: there is
@@ -139,29 +151,31 @@ func (iss *TokenIssuer) Revoke(ctx context.Context, token string) error {
 	if s.store == nil {
 		return errNoStore
 	}
-	if c, err := iss.tokens.verify(&iss.tokens.refresh, token); err == nil {
-		if err := s.revokeSession(ctx, c); err != nil {
+	c, err := iss.tokens.verifyRevocable(&iss.tokens.refresh, token)
+	if err != nil {
+		if c, err = iss.tokens.verifyRevocable(&iss.tokens.access, token); err != nil {
 			return err
 		}
-		iss.emit(ctx, Event{Kind: EventRevoke, Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
-		return nil
+		err = s.denyToken(ctx, c, iss.tokens.leeway)
+	} else {
+		err = s.revokeSession(ctx, c)
 	}
-	c, err := iss.tokens.verify(&iss.tokens.access, token)
 	if err != nil {
 		return err
-	}
-	if err := s.store.Deny(ctx, denyTokenPrefix+c.ID, s.now(), c.ExpiresAt.Add(iss.tokens.leeway)); err != nil {
-		return storeError("revoking an access token", err)
 	}
 	iss.emit(ctx, Event{Kind: EventRevoke, Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
 	return nil
 }
 
-// RevokeSubject ends every session of subject, for example after a password
-// change or when an account is closed: refresh tokens issued until now stop
-// working and, with Config.CheckRevoked, so do access tokens. Tokens issued
-// afterwards, by a new login, are not affected, except those issued within
-// the same second, since token times have one-second precision.
+// RevokeSubject ends every session of subject that started before it, for
+// example after a password change or when an account is closed: their
+// refresh tokens stop working at once, whatever refresh is in flight, and,
+// with Config.CheckRevoked, so do their access tokens. A session is judged
+// by its login time ("auth_time"), which its refreshes keep; sessions that
+// log in afterwards are not affected, except those within Config.Leeway of
+// it (and the rest of that second, since token times have whole seconds),
+// which are ended too. That holds across replicas whose clocks differ by at
+// most Config.Leeway.
 //
 // RevokeSubject needs Config.Store.
 func (iss *TokenIssuer) RevokeSubject(ctx context.Context, subject string) error {
@@ -170,11 +184,42 @@ func (iss *TokenIssuer) RevokeSubject(ctx context.Context, subject string) error
 		return errNoStore
 	}
 	now := s.now()
-	if err := s.store.Deny(ctx, denySubjectPrefix+subject, now, now.Add(s.refreshLife)); err != nil {
-		return storeError("revoking a subject", err)
+	c := &Claims{Subject: subject}
+	if err := s.deny(ctx, denySubjectPrefix+subject, now.Add(s.leeway), now.Add(s.refreshLife), "revoking a subject", c); err != nil {
+		return err
 	}
 	iss.emit(ctx, Event{Kind: EventRevokeSubject, Subject: subject})
 	return nil
+}
+
+// authTime is the login time of the session of c: its "auth_time", or its
+// "iat" in tokens minted before auth_time was written.
+func authTime(c *Claims) time.Time {
+	if c.AuthTime.IsZero() {
+		return c.IssuedAt
+	}
+	return c.AuthTime
+}
+
+// The store calls. Each runs within Config.StoreTimeout, and each failure is
+// reported as EventStoreUnavailable and returned matching
+// ErrStoreUnavailable.
+
+// rotate moves the session of c from oldID ("" to start it) to the refresh
+// token of m, whose family the store keeps until m's expiry and the leeway
+// after it, during which the token still verifies.
+func (s *sessions) rotate(ctx context.Context, c *Claims, oldID string, m minted) (RotateResult, error) {
+	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.store.Rotate(bounded, c.SessionID, oldID, m.refreshID, m.refreshExp.Add(s.leeway))
+	if err != nil {
+		op := "rotating a refresh token"
+		if oldID == "" {
+			op = "starting a session"
+		}
+		return 0, s.failure(ctx, op, err, c)
+	}
+	return res, nil
 }
 
 // revokeSession revokes the session of refresh token claims c: its family in
@@ -183,37 +228,79 @@ func (s *sessions) revokeSession(ctx context.Context, c *Claims) error {
 	if c.SessionID == "" {
 		return errTokenNoSession
 	}
-	if err := s.store.RevokeFamily(ctx, c.SessionID); err != nil {
-		return storeError("revoking a session", err)
+	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	err := s.store.RevokeFamily(bounded, c.SessionID)
+	cancel()
+	if err != nil {
+		return s.failure(ctx, "revoking a session", err, c)
 	}
-	return s.denySession(ctx, c.SessionID)
+	return s.denySession(ctx, c)
 }
 
-// denySession denies the access tokens of a session, for as long as any of
-// them can live.
-func (s *sessions) denySession(ctx context.Context, sessionID string) error {
-	now := s.now()
-	if err := s.store.Deny(ctx, denySessionPrefix+sessionID, now, now.Add(s.accessLife)); err != nil {
-		return storeError("revoking a session", err)
+// denySession denies the access tokens of the session of c, for as long as
+// any of them can live. The denial is recorded with that end as its time,
+// so that it refuses every token of the session, whatever the clock of the
+// replica that minted it.
+func (s *sessions) denySession(ctx context.Context, c *Claims) error {
+	end := s.now().Add(s.accessLife)
+	return s.deny(ctx, denySessionPrefix+c.SessionID, end, end, "revoking a session", c)
+}
+
+// denyToken denies the access token of c until it expires, and, past
+// maxTokenDenials of its session within an access token's life, revokes
+// the session instead.
+func (s *sessions) denyToken(ctx context.Context, c *Claims, leeway time.Duration) error {
+	if c.SessionID != "" {
+		if wait, _ := s.tokenDenials.Allow(ctx, c.SessionID); wait > 0 {
+			if err := s.revokeSession(ctx, c); err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	end := c.ExpiresAt.Add(leeway)
+	return s.deny(ctx, denyTokenPrefix+c.ID, end, end, "revoking an access token", c)
+}
+
+// deny records a denial of key at time at, kept until expires.
+func (s *sessions) deny(ctx context.Context, key string, at, expires time.Time, op string, c *Claims) error {
+	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.store.Deny(bounded, key, at, expires); err != nil {
+		return s.failure(ctx, op, err, c)
 	}
 	return nil
 }
 
 // checkDenied fails when the store's denylist holds the subject or session
-// of c, or any of keys, with a time not before c was issued.
+// of c, or any of keys, with a time not before the session's login time.
+// Token and session denials are recorded with a time no token of theirs
+// can be older than, so they refuse every one; a subject denial refuses
+// the sessions that logged in before it.
 func (s *sessions) checkDenied(ctx context.Context, c *Claims, keys ...string) error {
 	keys = append(keys, denySubjectPrefix+c.Subject)
 	if c.SessionID != "" {
 		keys = append(keys, denySessionPrefix+c.SessionID)
 	}
-	at, found, err := s.store.Denied(ctx, keys...)
+	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	at, found, err := s.store.Denied(bounded, keys...)
 	if err != nil {
-		return storeError("checking revocation", err)
+		return s.failure(ctx, "checking revocation", err, c)
 	}
-	if found && !c.IssuedAt.After(at) {
+	if found && !authTime(c).After(at) {
 		return errTokenRevoked
 	}
 	return nil
+}
+
+// failure reports a failed store operation as EventStoreUnavailable and
+// returns its error, matching ErrStoreUnavailable.
+func (s *sessions) failure(ctx context.Context, op string, err error, c *Claims) error {
+	if s.report != nil {
+		s.report(ctx, Event{Kind: EventStoreUnavailable, Reason: op, Err: err, Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
+	}
+	return storeError(op, err)
 }
 
 // Denylist keys: one namespace each for access-token IDs, sessions and
@@ -224,6 +311,10 @@ const (
 	denySubjectPrefix = "sub:"
 )
 
+// maxTokenDenials is how many access tokens of one session Revoke denies
+// one by one within an access token's life before it revokes the session.
+const maxTokenDenials = 3
+
 // sessions is the part of a TokenIssuer that keeps login sessions in a
 // Store. Its zero value, with no store, means stateless refreshing and no
 // revocation.
@@ -231,19 +322,33 @@ type sessions struct {
 	store        Store
 	checkRevoked bool
 	now          func() time.Time
+	timeout      time.Duration // of each store call
+	leeway       time.Duration
+	report       func(context.Context, Event) // EventStoreUnavailable
 
 	// How long a denial must be kept: as long as any access token (of a
 	// session) or any refresh token (of a subject) it refuses can live.
 	accessLife  time.Duration
 	refreshLife time.Duration
+
+	// tokenDenials counts the access tokens Revoke denies per session.
+	tokenDenials *MemoryLimiter
 }
 
-func newSessions(cfg Config, now func() time.Time) sessions {
-	return sessions{
+func newSessions(cfg Config, now func() time.Time, report func(context.Context, Event)) sessions {
+	s := sessions{
 		store:        cfg.Store,
 		checkRevoked: cfg.CheckRevoked,
 		now:          now,
+		timeout:      cfg.StoreTimeout,
+		leeway:       cfg.Leeway,
+		report:       report,
 		accessLife:   cfg.AccessTTL + cfg.Leeway,
 		refreshLife:  cfg.RefreshTTL + cfg.Leeway,
+		tokenDenials: NewMemoryLimiter(Limit{Burst: maxTokenDenials, Interval: cfg.AccessTTL + cfg.Leeway}),
 	}
+	if s.timeout == 0 {
+		s.timeout = DefaultStoreTimeout
+	}
+	return s
 }

@@ -6,9 +6,11 @@ package passauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -396,3 +398,261 @@ func TestRevocationMemoryStoreRestartRefusesRefreshTokensButNotAccessTokens(t *t
 	assert.Empty(t, after.events.of(passauth.EventRefreshReuse))
 	requirePair(t, after.viaRefresh(t, after.login(t, "alice").RefreshToken))
 }
+
+// TestRevokeSubjectAcrossSkewedReplicas runs RevokeSubject on one replica
+// while the sessions were started on another whose clock is ahead or
+// behind by 300 ms, with Config.Leeway set to the skew the deployment
+// tolerates: every session that started before the revocation ends, on
+// both replicas, refresh and access tokens alike. Judged by "iat", as
+// before, the sessions started by the replica ahead survived.
+func TestRevokeSubjectAcrossSkewedReplicas(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{300 * time.Millisecond, -300 * time.Millisecond} {
+		t.Run(skew.String(), func(t *testing.T) {
+			t.Parallel()
+			store := passauth.NewMemoryStore()
+			mods := []func(*passauth.Config){withStore(store), withCheckRevoked, func(c *passauth.Config) { c.Leeway = time.Second }}
+			a := newFixture(t, mods...)
+			// a's clock late in a second, so that b's, ahead, is in the next.
+			a.clock.Set(testEpoch.Add(800 * time.Millisecond))
+			bClock := &testClock{now: a.clock.Now().Add(skew)}
+			b := newIssuer(t, append(mods, func(c *passauth.Config) { c.Now = bClock.Now })...)
+
+			ctx := context.Background()
+			var pairs []passauth.TokenPair
+			for range 40 {
+				p, err := b.IssuePair(ctx, "alice")
+				require.NoError(t, err)
+				pairs = append(pairs, p)
+			}
+			require.NoError(t, a.iss.RevokeSubject(ctx, "alice"))
+			for i, p := range pairs {
+				for name, iss := range map[string]*passauth.TokenIssuer{"a": a.iss, "b": b} {
+					_, err := iss.VerifyAccess(ctx, p.AccessToken)
+					require.ErrorIs(t, err, passauth.ErrTokenInvalid, "session %d: access token on %s", i, name)
+				}
+				_, err := b.Refresh(ctx, p.RefreshToken)
+				require.ErrorIs(t, err, passauth.ErrTokenInvalid, "session %d: refresh on b", i)
+			}
+
+			// A login later than the leeway (and its second) is a new session.
+			a.clock.Advance(3 * time.Second)
+			bClock.Advance(3 * time.Second)
+			p, err := b.IssuePair(ctx, "alice")
+			require.NoError(t, err)
+			_, err = a.iss.VerifyAccess(ctx, p.AccessToken)
+			require.NoError(t, err)
+			_, err = b.Refresh(ctx, p.RefreshToken)
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestLogoutOnAReplicaTwoSecondsAhead revokes, on one replica, a session
+// just started on another whose clock is 2 s ahead: its refresh and access
+// tokens are refused at once. A session denial used to be judged by the
+// token's "iat", which was after the denial's time on the other clock: the
+// logout answered 200 and revoked nothing.
+func TestLogoutOnAReplicaTwoSecondsAhead(t *testing.T) {
+	t.Parallel()
+	store := passauth.NewMemoryStore()
+	a := newFixture(t, withStore(store), withCheckRevoked)
+	ahead := &testClock{now: a.clock.Now().Add(2 * time.Second)}
+	b := newIssuer(t, withStore(store), withCheckRevoked, func(c *passauth.Config) { c.Now = ahead.Now })
+	ctx := context.Background()
+	p, err := b.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+	assertRevocationOK(t, do(t, a.revoke, postForm("token", p.RefreshToken)))
+	_, err = b.VerifyAccess(ctx, p.AccessToken)
+	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+	assert.Equal(t, http.StatusUnauthorized, a.authStatus(t, p.AccessToken))
+	_, err = b.Refresh(ctx, p.RefreshToken)
+	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+}
+
+// TestRevokeSubjectDuringRefresh revokes the subject between a refresh's
+// denylist check and its rotation, the window a refresh in flight is in:
+// the refresh fails, and neither the old nor the new tokens work. Before,
+// the refresh answered 200 and its new tokens, minted in the next second,
+// outlived the revocation.
+func TestRevokeSubjectDuringRefresh(t *testing.T) {
+	t.Parallel()
+	store := &hookStore{Store: passauth.NewMemoryStore()}
+	f := newFixture(t, withStore(store), withCheckRevoked)
+	ctx := context.Background()
+	p, err := f.iss.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+	store.beforeRotate = func() {
+		require.NoError(t, f.iss.RevokeSubject(ctx, "alice"))
+		f.clock.Advance(time.Second) // the new tokens are minted in the next second
+	}
+	_, err = f.iss.Refresh(ctx, p.RefreshToken)
+	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+	assert.NotErrorIs(t, err, passauth.ErrTokenReused)
+	_, err = f.iss.VerifyAccess(ctx, p.AccessToken)
+	require.ErrorIs(t, err, passauth.ErrTokenInvalid)
+	assert.Equal(t, 1, store.rotations, "the rotation ran")
+}
+
+// hookStore is a Store that runs beforeRotate once, before the first
+// rotation of an existing family, and counts those rotations.
+type hookStore struct {
+	passauth.Store
+	beforeRotate func()
+	rotations    int
+}
+
+func (s *hookStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
+	if oldID != "" {
+		s.rotations++
+		if s.beforeRotate != nil {
+			s.beforeRotate()
+			s.beforeRotate = nil
+		}
+	}
+	return s.Store.Rotate(ctx, family, oldID, newID, expires)
+}
+
+// TestRevokeAccessTokensBoundedPerSession revokes access tokens of one
+// session one by one: the first three are denied each, the fourth within
+// an access token's life revokes the whole session instead, so that one
+// logged-in client cannot fill the store with denials (and, on a Redis that
+// evicts, push out other sessions' revocations).
+func TestRevokeAccessTokensBoundedPerSession(t *testing.T) {
+	t.Parallel()
+	store := passauth.NewMemoryStore()
+	f := newFixture(t, withStore(store), withCheckRevoked)
+	login := f.login(t, "alice")
+	other := f.login(t, "alice") // another session, untouched
+	access := []string{login.AccessToken}
+	refresh := login.RefreshToken
+	for range 9 {
+		p := requirePair(t, f.viaRefresh(t, refresh))
+		access, refresh = append(access, p.AccessToken), p.RefreshToken
+	}
+	records := store.Len()
+	for i := range 3 {
+		assertRevocationOK(t, do(t, f.revoke, postForm("token", access[i])))
+		assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, access[i]), "revoked token %d", i)
+		assert.Equal(t, http.StatusNoContent, f.authStatus(t, access[i+1]), "the next token, %d", i+1)
+	}
+	assert.Equal(t, records+3, store.Len(), "a denial per revoked token")
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", access[3])))
+	for i, tok := range access {
+		assert.Equal(t, http.StatusUnauthorized, f.authStatus(t, tok), "token %d after the session was revoked", i)
+	}
+	refreshEndpoints[1].refused(t, f.viaRefresh(t, refresh), "Invalid token")
+	// Revoking the rest adds nothing: they belong to a revoked session.
+	for _, tok := range access[4:] {
+		assertRevocationOK(t, do(t, f.revoke, postForm("token", tok)))
+	}
+	assert.LessOrEqual(t, store.Len(), records+4, "denials for one session")
+	assert.Equal(t, http.StatusNoContent, f.authStatus(t, other.AccessToken))
+}
+
+// TestStoreUnavailableEvents checks that every store failure is reported
+// as EventStoreUnavailable, with the operation and the store's error and
+// never a token, so that operators can alert on the 503s: verification
+// with CheckRevoked, refreshing, starting a session, each revocation, and a
+// limiter that fails.
+func TestStoreUnavailableEvents(t *testing.T) {
+	t.Parallel()
+	store := newFlakyStore()
+	limiter := &switchLimiter{}
+	f := newFixture(t, withStore(store), withCheckRevoked, func(c *passauth.Config) { c.UserLimiter = limiter })
+	p := f.login(t, "alice")
+	claims, err := f.iss.VerifyRefresh(context.Background(), p.RefreshToken)
+	require.NoError(t, err)
+	ctx := context.Background()
+	store.down.Store(true)
+	f.events.take()
+
+	tests := []struct {
+		name, op string
+		call     func() int // the status the client gets
+		session  bool       // the event names the session
+	}{
+		{"protected request", "checking revocation", func() int { return f.authStatus(t, p.AccessToken) }, true},
+		{"refresh", "checking revocation", func() int { return f.viaRefresh(t, p.RefreshToken).Code }, true},
+		{"login", "starting a session", func() int {
+			return do(t, f.token, postForm("username", "alice", "password", alicePassword)).Code
+		}, false},
+		{"logout", "revoking a session", func() int { return do(t, f.revoke, postForm("token", p.RefreshToken)).Code }, true},
+		{"revoking an access token", "revoking an access token", func() int {
+			return do(t, f.revoke, postForm("token", p.AccessToken)).Code
+		}, true},
+		{"RevokeSubject", "revoking a subject", func() int {
+			if errors.Is(f.iss.RevokeSubject(ctx, "alice"), passauth.ErrStoreUnavailable) {
+				return http.StatusServiceUnavailable
+			}
+			return 0
+		}, false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, http.StatusServiceUnavailable, tc.call(), tc.name)
+		events := f.events.of(passauth.EventStoreUnavailable)
+		f.events.take()
+		require.Len(t, events, 1, tc.name)
+		e := events[0]
+		assert.Equal(t, tc.op, e.Reason, tc.name)
+		assert.ErrorIs(t, e.Err, errStoreDown, tc.name)
+		assert.Equal(t, "alice", e.Subject, tc.name)
+		if tc.session {
+			assert.Equal(t, claims.SessionID, e.SessionID, tc.name)
+		}
+	}
+	f.events.assertNoTokens(t, p.AccessToken, p.RefreshToken)
+
+	store.down.Store(false)
+	limiter.fail.Store(true)
+	assert.Equal(t, http.StatusServiceUnavailable, do(t, f.token, postForm("username", "alice", "password", alicePassword)).Code)
+	events := f.events.of(passauth.EventStoreUnavailable)
+	require.Len(t, events, 1)
+	assert.Equal(t, "counting a login", events[0].Reason)
+	assert.ErrorIs(t, events[0].Err, errStoreDown)
+}
+
+// switchLimiter is a Limiter that lets every login through until fail is
+// set, and then fails.
+type switchLimiter struct{ fail atomic.Bool }
+
+func (l *switchLimiter) Allow(context.Context, string) (time.Duration, error) {
+	if l.fail.Load() {
+		return 0, errStoreDown
+	}
+	return 0, nil
+}
+
+func (l *switchLimiter) Forgive(context.Context, string) error { return nil }
+
+// TestReuseWhenTheDenialFails presents a consumed refresh token while the
+// store takes rotations but fails to deny: the request still fails as
+// reuse, and the failure to refuse the session's access tokens (which the
+// thief may hold) is reported, not silently ignored.
+func TestReuseWhenTheDenialFails(t *testing.T) {
+	t.Parallel()
+	store := &denyFailsStore{Store: passauth.NewMemoryStore()}
+	f := newFixture(t, withStore(store))
+	ctx := context.Background()
+	first, err := f.iss.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+	_, err = f.iss.Refresh(ctx, first.RefreshToken)
+	require.NoError(t, err)
+	sid := f.sessionID(t, first.RefreshToken)
+	f.events.take()
+
+	_, err = f.iss.Refresh(ctx, first.RefreshToken)
+	require.ErrorIs(t, err, passauth.ErrTokenReused)
+	events := f.events.take()
+	require.Len(t, events, 2)
+	assert.Equal(t, passauth.EventStoreUnavailable, events[0].Kind)
+	assert.Equal(t, "revoking a session", events[0].Reason)
+	assert.Equal(t, sid, events[0].SessionID)
+	assert.ErrorIs(t, events[0].Err, errStoreDown)
+	assert.Equal(t, passauth.EventRefreshReuse, events[1].Kind)
+}
+
+// denyFailsStore is a Store whose Deny fails.
+type denyFailsStore struct{ passauth.Store }
+
+func (denyFailsStore) Deny(context.Context, string, time.Time, time.Time) error { return errStoreDown }

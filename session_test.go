@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -151,3 +154,133 @@ func BenchmarkRefresh(b *testing.B) {
 		})
 	}
 }
+
+// TestStoreCallsGetLeewayAndDeadline checks what the store is given: a
+// family kept until its refresh token's expiry plus Config.Leeway (during
+// which the token still verifies, so the rotation must find it), and a
+// context whose deadline is Config.StoreTimeout away on every call.
+func TestStoreCallsGetLeewayAndDeadline(t *testing.T) {
+	t.Parallel()
+	store := &recordingStore{Store: passauth.NewMemoryStore()}
+	f := newFixture(t, withStore(store), withCheckRevoked, func(c *passauth.Config) {
+		c.Leeway = 30 * time.Second
+		c.StoreTimeout = 250 * time.Millisecond
+	})
+	ctx := context.Background()
+	p := f.login(t, "alice")
+	next := requirePair(t, f.viaRefresh(t, p.RefreshToken))
+	require.Equal(t, http.StatusNoContent, f.authStatus(t, next.AccessToken))
+	assertRevocationOK(t, do(t, f.revoke, postForm("token", next.AccessToken)))
+	require.NoError(t, f.iss.RevokeSubject(ctx, "alice"))
+
+	for i, tok := range []string{p.RefreshToken, next.RefreshToken} {
+		c, err := f.iss.VerifyRefresh(ctx, tok)
+		require.NoError(t, err)
+		assert.Equal(t, c.ExpiresAt.Add(30*time.Second), store.expires[i], "family expiry of rotation %d", i)
+	}
+	calls := store.deadlines
+	require.GreaterOrEqual(t, len(calls), 6)
+	for i, d := range calls {
+		assert.Positive(t, d, "call %d has no deadline", i)
+		assert.LessOrEqual(t, d, 250*time.Millisecond, "call %d", i)
+	}
+}
+
+// recordingStore is a Store that records the expiry of every rotation and
+// how far off each call's deadline was.
+type recordingStore struct {
+	passauth.Store
+	mu        sync.Mutex
+	expires   []time.Time
+	deadlines []time.Duration // 0 when a call had none
+}
+
+func (s *recordingStore) record(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var left time.Duration
+	if d, ok := ctx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	s.deadlines = append(s.deadlines, left)
+}
+
+func (s *recordingStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
+	s.record(ctx)
+	s.mu.Lock()
+	s.expires = append(s.expires, expires)
+	s.mu.Unlock()
+	return s.Store.Rotate(ctx, family, oldID, newID, expires)
+}
+
+func (s *recordingStore) RevokeFamily(ctx context.Context, family string) error {
+	s.record(ctx)
+	return s.Store.RevokeFamily(ctx, family)
+}
+
+func (s *recordingStore) Deny(ctx context.Context, key string, at, expires time.Time) error {
+	s.record(ctx)
+	return s.Store.Deny(ctx, key, at, expires)
+}
+
+func (s *recordingStore) Denied(ctx context.Context, keys ...string) (time.Time, bool, error) {
+	s.record(ctx)
+	return s.Store.Denied(ctx, keys...)
+}
+
+// TestStoreTimeoutBoundsEveryWait runs every operation against a store and
+// a limiter that never answer: each fails closed, as a store failure, once
+// Config.StoreTimeout has passed, instead of waiting as long as the
+// request's context allows (here, forever).
+func TestStoreTimeoutBoundsEveryWait(t *testing.T) {
+	t.Parallel()
+	live := newFixture(t, withMemoryStore)
+	p := live.login(t, "alice")
+	hung := &hungStore{}
+	f := newFixture(t, withStore(hung), withCheckRevoked, func(c *passauth.Config) {
+		c.StoreTimeout = 20 * time.Millisecond
+		c.UserLimiter = hung
+	})
+	ctx := context.Background()
+	_, issueErr := f.iss.IssuePair(ctx, "alice")
+	_, verifyErr := f.iss.VerifyAccess(ctx, p.AccessToken)
+	_, refreshErr := f.iss.Refresh(ctx, p.RefreshToken)
+	for name, err := range map[string]error{
+		"IssuePair":     issueErr,
+		"VerifyAccess":  verifyErr,
+		"Refresh":       refreshErr,
+		"Revoke":        f.iss.Revoke(ctx, p.RefreshToken),
+		"RevokeSubject": f.iss.RevokeSubject(ctx, "alice"),
+	} {
+		require.ErrorIs(t, err, passauth.ErrStoreUnavailable, name)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, name)
+	}
+	rec := do(t, f.token, postForm("username", "alice", "password", alicePassword))
+	assertError(t, rec, http.StatusServiceUnavailable, passauth.CodeTemporarilyUnavailable, "")
+	assert.Positive(t, hung.calls.Load())
+}
+
+// hungStore is a Store and a Limiter that never answer: every call waits
+// for its context to end.
+type hungStore struct{ calls atomic.Int64 }
+
+func (s *hungStore) wait(ctx context.Context) error {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *hungStore) Rotate(ctx context.Context, _, _, _ string, _ time.Time) (passauth.RotateResult, error) {
+	return 0, s.wait(ctx)
+}
+func (s *hungStore) RevokeFamily(ctx context.Context, _ string) error { return s.wait(ctx) }
+func (s *hungStore) Deny(ctx context.Context, _ string, _, _ time.Time) error {
+	return s.wait(ctx)
+}
+func (s *hungStore) Denied(ctx context.Context, _ ...string) (time.Time, bool, error) {
+	return time.Time{}, false, s.wait(ctx)
+}
+func (s *hungStore) Allow(ctx context.Context, _ string) (time.Duration, error) {
+	return 0, s.wait(ctx)
+}
+func (s *hungStore) Forgive(ctx context.Context, _ string) error { return s.wait(ctx) }

@@ -44,6 +44,11 @@ type tokenKind struct {
 	ttl     time.Duration
 	parser  *jwt.Parser
 	keyFunc jwt.Keyfunc
+
+	// revocable is parser without the check that "iat" is not in the
+	// future: revoking a token takes nothing away from its holder, so a
+	// token minted by a replica whose clock is ahead can be revoked at once.
+	revocable *jwt.Parser
 }
 
 // newTokens builds the token part of an issuer from a validated Config. It
@@ -67,7 +72,6 @@ func newTokens(cfg Config) tokens {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
 		jwt.WithStrictDecoding(),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(t.now),
@@ -87,10 +91,11 @@ func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.Parse
 	key := append([]byte(nil), secret...)
 	var keyAny any = key // converted once, so verification does not allocate for it
 	return tokenKind{
-		typ:    typ,
-		key:    key,
-		ttl:    ttl,
-		parser: jwt.NewParser(opts...),
+		typ:       typ,
+		key:       key,
+		ttl:       ttl,
+		parser:    jwt.NewParser(append(opts[:len(opts):len(opts)], jwt.WithIssuedAt())...),
+		revocable: jwt.NewParser(opts...),
 		keyFunc: func(t *jwt.Token) (any, error) {
 			// RFC 8725 §3.11 and RFC 9068 §4: the type is checked before the
 			// key is handed out.
@@ -165,12 +170,22 @@ func (t *tokens) verifyAccess(token string) (*Claims, error) {
 // the kind's pinned algorithm, type and key, then the claims every passauth
 // token carries.
 func (t *tokens) verify(k *tokenKind, token string) (*Claims, error) {
+	return t.parse(k, k.parser, token)
+}
+
+// verifyRevocable is verify for a token to revoke: it also takes one whose
+// "iat" is ahead of this replica's clock.
+func (t *tokens) verifyRevocable(k *tokenKind, token string) (*Claims, error) {
+	return t.parse(k, k.revocable, token)
+}
+
+func (t *tokens) parse(k *tokenKind, parser *jwt.Parser, token string) (*Claims, error) {
 	if len(token) > maxTokenLen {
 		return nil, errTokenTooLarge
 	}
 	// One allocation holds both the decoded wire form and the result.
 	p := new(parsed)
-	jt, err := k.parser.ParseWithClaims(token, &p.wire, k.keyFunc)
+	jt, err := parser.ParseWithClaims(token, &p.wire, k.keyFunc)
 	if err != nil {
 		return nil, t.mapError(jt, &p.wire, err)
 	}
