@@ -450,12 +450,13 @@ func describe(rec *httptest.ResponseRecorder) string {
 }
 
 // assertTokenHeaders checks the headers of every token endpoint answer
-// (RFC 6749 §5.1).
+// (RFC 6749 §5.1), and nosniff, which every answer of passauth carries.
 func assertTokenHeaders(t testing.TB, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 }
 
 // assertError checks an error answer: status, code, and description unless

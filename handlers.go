@@ -217,10 +217,12 @@ func writeChallenge(w http.ResponseWriter, e *Error) {
 	writeError(w, e)
 }
 
-// setTokenHeaders sets the headers RFC 6749 §5.1 asks of every token
-// endpoint response: a JSON body that no cache may keep.
+// setTokenHeaders sets the headers of every answer passauth writes: those
+// RFC 6749 §5.1 asks of a token endpoint, a JSON body that no cache may
+// keep, and nosniff, so that no browser reads the body as anything else.
 func setTokenHeaders(h http.Header) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
 }

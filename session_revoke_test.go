@@ -53,6 +53,7 @@ func assertRevocationOK(t testing.TB, rec *httptest.ResponseRecorder) {
 	require.Equal(t, http.StatusOK, rec.Code, describe(rec))
 	assert.Empty(t, rec.Body.String())
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 }
 
 func TestRevocationHandlerAccessTokenDeniesOnlyThatToken(t *testing.T) {
