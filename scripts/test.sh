@@ -122,7 +122,10 @@ done
 # The allocation guard of the middleware must have run, not skipped: it
 # skips only under -race.
 step "the middleware's allocation guard ran"
-go test -count=1 -run '^TestAuthenticateAllocations$' -v . | grep -q -- '--- PASS: TestAuthenticateAllocations'
+guard=$(go test -count=1 -run '^TestAuthenticateAllocations$' -v .)
+if ! grep -q -- '--- PASS: TestAuthenticateAllocations' <<<"$guard"; then
+	echo "$guard"; echo "TestAuthenticateAllocations did not pass"; exit 1
+fi
 
 step "release: a fresh module fetches the root and redisstore at their tags"
 ./scripts/release-test.sh
