@@ -132,18 +132,24 @@ func TestKeyLayout(t *testing.T) {
 
 	assert.Equal(t, map[string]string{"cur": rc2.ID, "rev": "1"}, c.HGetAll(ctx, famKey).Val(), "family after revocation")
 	assertTTL(t, c, famKey, cfg.RefreshTTL)
-	denyKeys := map[string]time.Duration{
-		prefix + "{jti:" + ac.ID + "}:deny":        cfg.AccessTTL,
-		prefix + "{sid:" + rc.SessionID + "}:deny": cfg.AccessTTL,
-		prefix + "{sub:alice}:deny":                cfg.RefreshTTL,
+	// A token's and a session's denial hold their end as their time (they
+	// refuse every token of theirs); a subject's holds the time of the
+	// revocation (plus Config.Leeway, zero here).
+	denyKeys := map[string]struct {
+		ttl      time.Duration
+		from, to time.Time // the time held
+	}{
+		prefix + "{jti:" + ac.ID + "}:deny":        {cfg.AccessTTL, ac.ExpiresAt, ac.ExpiresAt},
+		prefix + "{sid:" + rc.SessionID + "}:deny": {cfg.AccessTTL, before.Add(cfg.AccessTTL), after.Add(cfg.AccessTTL)},
+		prefix + "{sub:alice}:deny":                {cfg.RefreshTTL, before, after},
 	}
-	for key, ttl := range denyKeys {
+	for key, want := range denyKeys {
 		assert.Equal(t, "string", c.Type(ctx, key).Val(), "type of %s", key)
 		ns, err := c.Get(ctx, key).Int64()
 		require.NoError(t, err, "value of %s", key)
 		at := time.Unix(0, ns)
-		assert.False(t, at.Before(before) || at.After(after), "time in %s outside the revocation calls", key)
-		assertTTL(t, c, key, ttl)
+		assert.False(t, at.Before(want.from) || at.After(want.to), "time in %s is %v, want %v to %v", key, at, want.from, want.to)
+		assertTTL(t, c, key, want.ttl)
 	}
 
 	// Nothing else is written, and no key or value holds a token or any
