@@ -206,7 +206,7 @@ func (s *MemoryStore) sweep(now time.Time) {
 
 // sweepBatch is the number of queue entries a step of the sweep takes, and
 // shrinkMin the size a map must have reached before it is replaced; see the
-// MemoryStore documentation.
+// MemoryStore and MemoryLimiter documentation.
 const (
 	sweepBatch = 4
 	shrinkMin  = 1024
