@@ -41,23 +41,49 @@ var (
 )
 
 // MemoryLimiter is a Limiter for one process: the generic cell rate
-// algorithm over a map, swept of idle keys as it goes, so that its memory
-// follows the number of keys seen in the last Burst×Interval.
+// algorithm over a map from key to theoretical arrival time. A key is idle
+// once its arrival time has passed, when it has nothing left to count: at
+// the latest Burst×Interval after its last counted attempt, sooner if
+// Forgive took attempts back.
+//
+// Idle keys are dropped by a sweep that runs inside Allow, a few keys at a
+// time, as MemoryStore sweeps its records: each call takes the next four
+// keys of a round-robin order that holds every key, new ones at the end,
+// and drops those that are idle. Each key's place in that order notes the
+// arrival time the key had when it was added or last looked at by the
+// sweep, and the sweep looks the key up only once that time has passed: a
+// key that Forgive made idle may stay until then, at most Burst×Interval
+// later.
+//
+// No call thus takes longer as the number of keys grows, and an idle key is
+// dropped at most n/4 calls of Allow after it went idle (or after that
+// noted time), n being the number of keys held then. The map is replaced
+// once it holds no more than a quarter of the most keys it held, if that
+// was 1024 or more, as MemoryStore's are, so that the limiter's memory
+// follows the number of keys seen in the last Burst×Interval rather than
+// the most it ever held. There is no background goroutine and nothing to
+// close.
 type MemoryLimiter struct {
 	limit Limit
 	now   func() time.Time
 
-	mu        sync.Mutex
-	tat       map[string]time.Time // theoretical arrival time per key
-	lastSweep time.Time
+	mu   sync.Mutex
+	keys sweptMap[arrival]
 }
+
+// arrival is the state of one key: its theoretical arrival time.
+type arrival struct {
+	tat time.Time
+}
+
+func (a arrival) expiry() time.Time { return a.tat }
 
 // NewMemoryLimiter returns a MemoryLimiter enforcing limit. A Burst below 1
 // is taken as 1 and an Interval below a millisecond as a millisecond.
 func NewMemoryLimiter(limit Limit) *MemoryLimiter {
 	limit.Burst = max(limit.Burst, 1)
 	limit.Interval = max(limit.Interval, time.Millisecond)
-	return &MemoryLimiter{limit: limit, now: time.Now, tat: make(map[string]time.Time)}
+	return &MemoryLimiter{limit: limit, now: time.Now}
 }
 
 // Allow implements Limiter.
@@ -70,8 +96,9 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (time.Duration, e
 	// Read under the lock, so that calls see the clock in the order they
 	// update the map.
 	now := l.now()
-	l.maybeSweep(now)
-	tat := l.tat[key]
+	l.keys.sweep(now)
+	a, _ := l.keys.get(key)
+	tat := a.tat
 	if tat.Before(now) {
 		tat = now
 	}
@@ -80,7 +107,7 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (time.Duration, e
 	if wait := tat.Sub(now) - tolerance; wait > 0 {
 		return wait, nil
 	}
-	l.tat[key] = tat.Add(l.limit.Interval)
+	l.keys.put(key, arrival{tat.Add(l.limit.Interval)})
 	return 0, nil
 }
 
@@ -92,37 +119,19 @@ func (l *MemoryLimiter) Forgive(ctx context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	tat, ok := l.tat[key]
-	if !ok {
-		return nil
-	}
-	if tat = tat.Add(-l.limit.Interval); tat.After(now) {
-		l.tat[key] = tat
-	} else {
-		delete(l.tat, key)
+	if a, ok := l.keys.get(key); ok && a.tat.After(now) {
+		// Left idle, the key goes with the sweep.
+		l.keys.put(key, arrival{a.tat.Add(-l.limit.Interval)})
 	}
 	return nil
 }
 
-// Len returns the number of keys the limiter holds, for monitoring.
+// Len returns the number of keys the limiter holds, counting idle keys that
+// have not been swept yet, forgiven ones included, for monitoring.
 func (l *MemoryLimiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.tat)
-}
-
-// maybeSweep drops the keys with nothing left to count, at most once per
-// Interval; called with l.mu held.
-func (l *MemoryLimiter) maybeSweep(now time.Time) {
-	if now.Sub(l.lastSweep) < l.limit.Interval {
-		return
-	}
-	l.lastSweep = now
-	for k, tat := range l.tat {
-		if !tat.After(now) {
-			delete(l.tat, k)
-		}
-	}
+	return l.keys.len()
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
