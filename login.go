@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -117,49 +113,6 @@ func (l *login) limits(addr, username string) [2]limit {
 		{l.addrLimiter, "addr:" + addrKey(addr), "addr"},
 		{l.userLimiter, "user:" + foldKey(username), "user"},
 	}
-}
-
-// addrKey returns what a client address is counted under: an IPv4 address
-// (or an IPv4-mapped IPv6 one) as it is, an IPv6 address as its /64 prefix,
-// since a host picks its own interface identifier within its /64 (RFC 4291
-// §2.5.1, RFC 8981) and could otherwise take a fresh budget per address;
-// anything else as it is.
-func addrKey(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	switch {
-	case err != nil:
-		return addr
-	case ip.Is4In6():
-		return ip.Unmap().String()
-	case ip.Is6():
-		p, _ := ip.WithZone("").Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
-// foldKey returns s with every character replaced by one member of its
-// case-folding orbit (unicode.SimpleFold), the same for the whole orbit, so
-// that two names share a key exactly when strings.EqualFold calls them
-// equal: "ſam", "SAM" and "sam" alike, or "ϐ" and "β". strings.ToLower
-// would give each of those a budget of its own against a lookup that
-// matches them case-insensitively. The member is the orbit's ASCII lower
-// case letter if it has one, its least character otherwise.
-func foldKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r >= utf8.RuneSelf {
-			for c, f := r, unicode.SimpleFold(r); f != c; f = unicode.SimpleFold(f) {
-				r = min(r, f)
-			}
-		}
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // allow counts a login attempt under every limit, each call within
