@@ -70,8 +70,11 @@
 // secrets. Request bodies are capped ([Config].MaxBodyBytes); malformed input
 // is answered with a 4xx, never a 500 or a panic. No error, response or
 // description ever contains a token, a secret or a password, and the package
-// does not log. An unknown user name is rejected after the same password
-// work as a wrong password, with the same answer.
+// does not log. An unknown user name, a wrong password, a disabled account
+// and an account without a usable hash are rejected after the same
+// password work, with the same answer. Logins are throttled per user name,
+// folded as strings.EqualFold compares, and per client address, an IPv6
+// one on its /64, before any lookup or hashing.
 //
 // Without a [Store], refreshing is stateless: a refresh token stays valid
 // until it expires and cannot be revoked. With Config.Store, every login
@@ -82,7 +85,10 @@
 // [TokenIssuer.RevokeSubject] end sessions; Config.CheckRevoked makes access
 // tokens honour revocation at once, at the cost of a store lookup per
 // request. A store failure fails closed with [ErrStoreUnavailable] (503),
-// never with a fallback. [MemoryStore] keeps the state in the process; the
+// never with a fallback; every store call is bounded by Config.StoreTimeout
+// and every failure raises [EventStoreUnavailable]. Replicas' clocks must
+// agree within Config.Leeway: tokens are judged by the local clock, and
+// RevokeSubject ends the sessions whose login time is before it. [MemoryStore] keeps the state in the process; the
 // module github.com/passauth/passauth/redisstore shares it through Redis.
 //
 // The password grant is meant for first-party clients only (RFC 9700 §2.4);
