@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"strconv"
 	"time"
 )
 
@@ -21,12 +19,31 @@ type Config struct {
 	// Tokens.
 
 	// AccessSecret is the HMAC-SHA256 key that signs access tokens. It must
-	// be at least MinSecretLen bytes and differ from RefreshSecret.
+	// be at least MinSecretLen bytes and differ from RefreshSecret. Set it
+	// or AccessKeys, not both.
 	AccessSecret []byte
 
 	// RefreshSecret is the HMAC-SHA256 key that signs refresh tokens. It
-	// must be at least MinSecretLen bytes and differ from AccessSecret.
+	// must be at least MinSecretLen bytes and differ from AccessSecret. Set
+	// it or RefreshKeys, not both.
 	RefreshSecret []byte
+
+	// AccessKeys, when set instead of AccessSecret, are the keys of access
+	// tokens: the first signs every new token (a SecretKey, or a SigningKey
+	// for asymmetric tokens that other services verify with the JWKS), and
+	// each verifies the tokens whose "kid" names it, with its own algorithm
+	// only. Keep a previous key listed (a SecretKey, or its VerifyingKey)
+	// until the last token it signed has expired, and list the next one
+	// (VerifyingKey) ahead of its use, so that a rotation logs nobody out.
+	// A token without "kid", minted before tokens named their key, verifies
+	// against the secrets of the list. Nil means AccessSecret alone.
+	AccessKeys []Key
+
+	// RefreshKeys, when set instead of RefreshSecret, are the keys of
+	// refresh tokens, secrets only (only the issuer reads them): the first
+	// signs, each verifies its own tokens. No secret may serve both kinds.
+	// Nil means RefreshSecret alone.
+	RefreshKeys []Key
 
 	// AccessTTL is the lifetime of access tokens, at least MinTokenTTL:
 	// token times have whole seconds, so a shorter token would be expired,
@@ -175,68 +192,20 @@ type Config struct {
 	OnEvent func(ctx context.Context, e Event)
 }
 
-// ConfigFromEnv reads a Config from the environment variables of the seed
-// application:
-//
-//   - ACCESS_TOKEN_SECRET and REFRESH_TOKEN_SECRET: the two secrets;
-//   - ACCESS_TOKEN_EXPIRE_MINUTES and REFRESH_TOKEN_EXPIRE_MINUTES: the
-//     lifetimes in whole minutes;
-//   - ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL: the lifetimes as Go durations
-//     such as "90s" or "168h", which win over the minute variables when set.
-//
-// A missing or malformed variable is an error that names the variable and
-// never repeats its value. ConfigFromEnv does not validate the result;
-// NewTokenIssuer does.
-func ConfigFromEnv() (Config, error) {
-	var cfg Config
-	var errs []error
-	cfg.AccessSecret, errs = secretFromEnv("ACCESS_TOKEN_SECRET", errs)
-	cfg.RefreshSecret, errs = secretFromEnv("REFRESH_TOKEN_SECRET", errs)
-	cfg.AccessTTL, errs = ttlFromEnv("ACCESS_TOKEN_TTL", "ACCESS_TOKEN_EXPIRE_MINUTES", errs)
-	cfg.RefreshTTL, errs = ttlFromEnv("REFRESH_TOKEN_TTL", "REFRESH_TOKEN_EXPIRE_MINUTES", errs)
-	if len(errs) > 0 {
-		return Config{}, errors.Join(errs...)
-	}
-	return cfg, nil
-}
-
-func secretFromEnv(name string, errs []error) ([]byte, []error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return nil, append(errs, fmt.Errorf("passauth: environment variable %s is not set", name))
-	}
-	return []byte(v), errs
-}
-
-func ttlFromEnv(durName, minutesName string, errs []error) (time.Duration, []error) {
-	if v, ok := os.LookupEnv(durName); ok && v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return 0, append(errs, fmt.Errorf("passauth: environment variable %s is not a Go duration such as 90s or 15m", durName))
-		}
-		return d, errs
-	}
-	v, ok := os.LookupEnv(minutesName)
-	if !ok || v == "" {
-		return 0, append(errs, fmt.Errorf("passauth: environment variable %s (or %s) is not set", minutesName, durName))
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n > int64(1<<63-1)/int64(time.Minute) || n < 0 {
-		return 0, append(errs, fmt.Errorf("passauth: environment variable %s is not a whole number of minutes", minutesName))
-	}
-	return time.Duration(n) * time.Minute, errs
-}
-
 // validate reports the first problem with cfg, naming the field and never
 // its value. It checks the fields in the order Config declares them.
 func (cfg *Config) validate() error {
 	switch {
-	// Tokens.
-	case len(cfg.AccessSecret) < MinSecretLen:
+	// Tokens. The keys themselves are checked by keySets.
+	case len(cfg.AccessKeys) == 0 && len(cfg.AccessSecret) < MinSecretLen:
 		return fmt.Errorf("passauth: Config.AccessSecret is shorter than %d bytes", MinSecretLen)
-	case len(cfg.RefreshSecret) < MinSecretLen:
+	case len(cfg.AccessKeys) > 0 && cfg.AccessSecret != nil:
+		return errors.New("passauth: Config.AccessSecret and Config.AccessKeys are both set")
+	case len(cfg.RefreshKeys) == 0 && len(cfg.RefreshSecret) < MinSecretLen:
 		return fmt.Errorf("passauth: Config.RefreshSecret is shorter than %d bytes", MinSecretLen)
-	case string(cfg.AccessSecret) == string(cfg.RefreshSecret):
+	case len(cfg.RefreshKeys) > 0 && cfg.RefreshSecret != nil:
+		return errors.New("passauth: Config.RefreshSecret and Config.RefreshKeys are both set")
+	case len(cfg.AccessKeys) == 0 && len(cfg.RefreshKeys) == 0 && string(cfg.AccessSecret) == string(cfg.RefreshSecret):
 		return errors.New("passauth: Config.AccessSecret and Config.RefreshSecret are equal")
 	case cfg.AccessTTL < MinTokenTTL:
 		return fmt.Errorf("passauth: Config.AccessTTL is shorter than %v", MinTokenTTL)
@@ -268,6 +237,34 @@ func (cfg *Config) validate() error {
 // MinSecretLen is the shortest secret NewTokenIssuer accepts: 32 bytes, the
 // size of an HMAC-SHA256 output, as RFC 7518 §3.2 requires for HS256.
 const MinSecretLen = 32
+
+// keySets checks the keys of both token kinds and builds their sets: the
+// listed keys, or the one secret. No secret may sign both kinds, so that
+// neither is ever accepted as the other even without its "typ".
+func (cfg *Config) keySets() (access, refresh *keySet, err error) {
+	accessKeys, accessField := cfg.AccessKeys, "AccessKeys"
+	if len(accessKeys) == 0 {
+		accessKeys, accessField = []Key{SecretKey(cfg.AccessSecret)}, "AccessSecret"
+	}
+	refreshKeys, refreshField := cfg.RefreshKeys, "RefreshKeys"
+	if len(refreshKeys) == 0 {
+		refreshKeys, refreshField = []Key{SecretKey(cfg.RefreshSecret)}, "RefreshSecret"
+	}
+	if access, err = newKeySet(accessField, accessKeys, false); err != nil {
+		return nil, nil, err
+	}
+	if refresh, err = newKeySet(refreshField, refreshKeys, true); err != nil {
+		return nil, nil, err
+	}
+	for _, a := range access.secrets() {
+		for _, r := range refresh.secrets() {
+			if string(a) == string(r) {
+				return nil, nil, fmt.Errorf("passauth: Config.%s and Config.%s share a secret", accessField, refreshField)
+			}
+		}
+	}
+	return access, refresh, nil
+}
 
 // MinTokenTTL is the shortest token lifetime NewTokenIssuer accepts: "exp"
 // and "iat" have whole seconds (RFC 7519 §2), so a token that lives less

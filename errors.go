@@ -32,6 +32,12 @@ var (
 	// 503 and never fall back to another store or to stateless behaviour.
 	ErrStoreUnavailable = errors.New("passauth: token store unavailable")
 
+	// ErrKeysUnavailable is matched by the errors of a Verifier that has no
+	// key set to verify with: its JWKS could not be fetched, or only one too
+	// old to trust. Its middleware answers it with 503, not 401: the token
+	// may well be good.
+	ErrKeysUnavailable = errors.New("passauth: key set unavailable")
+
 	// ErrPasswordMismatch is returned by CheckPassword when the password does
 	// not match the hash.
 	ErrPasswordMismatch = errors.New("passauth: password does not match")
@@ -68,24 +74,26 @@ func (e *tokenError) Is(target error) bool {
 // Verification failures. They are immutable and safe to return from any
 // goroutine.
 var (
-	errTokenExpired   = &tokenError{reason: "expired", also: ErrTokenExpired}
-	errTokenReused    = &tokenError{reason: "reused", also: ErrTokenReused}
-	errTokenRevoked   = &tokenError{reason: "revoked"}
-	errTokenNoSession = &tokenError{reason: "missing sid"}
-	errTokenMalformed = &tokenError{reason: "malformed"}
-	errTokenTooLarge  = &tokenError{reason: "too large"}
-	errTokenAlgorithm = &tokenError{reason: "unsupported algorithm"}
-	errTokenSignature = &tokenError{reason: "bad signature"}
-	errTokenType      = &tokenError{reason: "wrong token type"}
-	errTokenCritical  = &tokenError{reason: "unsupported critical header"}
-	errTokenNoExpiry  = &tokenError{reason: "missing exp"}
-	errTokenNoSubject = &tokenError{reason: "missing sub"}
-	errTokenNoID      = &tokenError{reason: "missing jti"}
-	errTokenNotYet    = &tokenError{reason: "not yet valid"}
-	errTokenIssuer    = &tokenError{reason: "wrong issuer"}
-	errTokenAudience  = &tokenError{reason: "wrong audience"}
-	errTokenBadClaims = &tokenError{reason: "invalid claims"}
-	errTokenBadScope  = &tokenError{reason: "invalid scope"}
+	errTokenExpired    = &tokenError{reason: "expired", also: ErrTokenExpired}
+	errTokenReused     = &tokenError{reason: "reused", also: ErrTokenReused}
+	errTokenRevoked    = &tokenError{reason: "revoked"}
+	errTokenNoSession  = &tokenError{reason: "missing sid"}
+	errTokenMalformed  = &tokenError{reason: "malformed"}
+	errTokenTooLarge   = &tokenError{reason: "too large"}
+	errTokenAlgorithm  = &tokenError{reason: "unsupported algorithm"}
+	errTokenSignature  = &tokenError{reason: "bad signature"}
+	errTokenType       = &tokenError{reason: "wrong token type"}
+	errTokenCritical   = &tokenError{reason: "unsupported critical header"}
+	errTokenNoExpiry   = &tokenError{reason: "missing exp"}
+	errTokenNoSubject  = &tokenError{reason: "missing sub"}
+	errTokenNoID       = &tokenError{reason: "missing jti"}
+	errTokenNotYet     = &tokenError{reason: "not yet valid"}
+	errTokenIssuer     = &tokenError{reason: "wrong issuer"}
+	errTokenAudience   = &tokenError{reason: "wrong audience"}
+	errTokenBadClaims  = &tokenError{reason: "invalid claims"}
+	errTokenBadScope   = &tokenError{reason: "invalid scope"}
+	errTokenUnknownKey = &tokenError{reason: "unknown key"}
+	errTokenKeyHeader  = &tokenError{reason: "key in the header"}
 
 	// Refresh failures, answered as an invalid token: the user is gone or
 	// disabled, or the token was issued to another client (RFC 6749 §6).
@@ -196,8 +204,10 @@ func (e *Error) Challenge() string {
 // Any endpoint.
 var (
 	errMethod      = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be POST"}
+	errMethodGet   = &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "method must be GET or HEAD"}
 	errServer      = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "internal error"}
 	errUnavailable = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "token store unavailable, try again later"}
+	errNoKeys      = &Error{Code: CodeTemporarilyUnavailable, Status: http.StatusServiceUnavailable, Description: "the issuer's keys are unavailable, try again later"}
 )
 
 // Request parsing (request.go).
@@ -276,6 +286,8 @@ func grantAnswer(err error) *Error {
 		return e
 	case errors.Is(err, ErrStoreUnavailable):
 		return errUnavailable
+	case errors.Is(err, ErrKeysUnavailable):
+		return errNoKeys
 	case errors.Is(err, ErrTokenExpired):
 		return errExpiredGrant
 	case errors.Is(err, ErrTokenInvalid):

@@ -205,6 +205,7 @@ func TestSentinels(t *testing.T) {
 		{"ErrTokenExpired", passauth.ErrTokenExpired},
 		{"ErrTokenReused", passauth.ErrTokenReused},
 		{"ErrStoreUnavailable", passauth.ErrStoreUnavailable},
+		{"ErrKeysUnavailable", passauth.ErrKeysUnavailable},
 		{"ErrPasswordMismatch", passauth.ErrPasswordMismatch},
 		{"ErrPasswordTooLong", passauth.ErrPasswordTooLong},
 		{"ErrInvalidHash", passauth.ErrInvalidHash},

@@ -38,6 +38,14 @@ const (
 	// access tokens being denied). Reason names the operation; Err is the
 	// failure.
 	EventStoreUnavailable EventKind = "store_unavailable"
+	// EventKeysRefreshed: a Verifier fetched its issuer's key set.
+	EventKeysRefreshed EventKind = "keys_refreshed"
+	// EventKeysRefreshFailed: a Verifier could not fetch its issuer's key
+	// set; it goes on with the last good one, for a while. Err says why.
+	EventKeysRefreshFailed EventKind = "keys_refresh_failed"
+	// EventUnknownKey: a token named a key ("kid", in Reason, cut to 64
+	// bytes) that a Verifier's key set does not hold.
+	EventUnknownKey EventKind = "unknown_key"
 )
 
 // Event is a security event. It never carries a token, a secret or a

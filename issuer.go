@@ -24,8 +24,12 @@ func NewTokenIssuer(cfg Config) (*TokenIssuer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	access, refresh, err := cfg.keySets()
+	if err != nil {
+		return nil, err
+	}
 	iss := &TokenIssuer{
-		tokens:  newTokens(cfg),
+		tokens:  newTokens(cfg, access, refresh),
 		maxBody: cfg.MaxBodyBytes,
 		onEvent: cfg.OnEvent,
 	}

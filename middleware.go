@@ -22,7 +22,7 @@ import (
 //   - with Config.CheckRevoked, a store failure: 503
 //     temporarily_unavailable.
 func (iss *TokenIssuer) Authenticate(next http.Handler) http.Handler {
-	return iss.authenticate(next, false)
+	return authenticate(next, false, iss.VerifyAccess)
 }
 
 // AuthenticateOptional is like Authenticate but lets requests without a
@@ -32,10 +32,12 @@ func (iss *TokenIssuer) Authenticate(next http.Handler) http.Handler {
 // present a token still gets a 401 or 400 when the token or header is bad,
 // so that a client learns its token has expired.
 func (iss *TokenIssuer) AuthenticateOptional(next http.Handler) http.Handler {
-	return iss.authenticate(next, true)
+	return authenticate(next, true, iss.VerifyAccess)
 }
 
-func (iss *TokenIssuer) authenticate(next http.Handler, optional bool) http.Handler {
+// authenticate is the middleware of a TokenIssuer or a Verifier, verifying
+// with verify.
+func authenticate(next http.Handler, optional bool, verify func(context.Context, string) (*Claims, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, err := bearerToken(r)
 		if err != nil {
@@ -50,7 +52,7 @@ func (iss *TokenIssuer) authenticate(next http.Handler, optional bool) http.Hand
 			writeChallenge(w, errNoToken)
 			return
 		}
-		claims, err := iss.VerifyAccess(r.Context(), token)
+		claims, err := verify(r.Context(), token)
 		if err != nil {
 			writeChallenge(w, bearerAnswer(err))
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,8 +41,9 @@ type tokens struct {
 // tokenKind holds what signs and verifies one kind of token.
 type tokenKind struct {
 	typ     string
-	key     []byte
 	ttl     time.Duration
+	keys    *keySource // the kind's keys; a Verifier replaces them as its JWKS changes
+	methods []string   // the algorithms the parsers accept, those of the keys
 	parser  *jwt.Parser
 	keyFunc jwt.Keyfunc
 
@@ -51,9 +53,9 @@ type tokenKind struct {
 	revocable *jwt.Parser
 }
 
-// newTokens builds the token part of an issuer from a validated Config. It
-// copies the secrets and builds the parsers once.
-func newTokens(cfg Config) tokens {
+// newTokens builds the token part of an issuer from a validated Config and
+// its checked key sets, and builds the parsers once.
+func newTokens(cfg Config, access, refresh *keySet) tokens {
 	t := tokens{
 		issuer:     cfg.Issuer,
 		leeway:     cfg.Leeway,
@@ -69,31 +71,39 @@ func newTokens(cfg Config) tokens {
 	if cfg.VerifyCacheSize > 0 {
 		t.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithStrictDecoding(),
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(t.now),
-	}
-	if cfg.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
-	}
-	if cfg.Audience != "" {
-		opts = append(opts, jwt.WithAudience(cfg.Audience))
-	}
-	t.access = newTokenKind(AccessTokenType, cfg.AccessSecret, cfg.AccessTTL, opts)
-	t.refresh = newTokenKind(RefreshTokenType, cfg.RefreshSecret, cfg.RefreshTTL, opts)
+	opts := parserOptions(cfg.Issuer, cfg.Audience, cfg.Leeway, t.now)
+	t.access = newTokenKind(AccessTokenType, cfg.AccessTTL, newKeySource(access), access.methods(), opts)
+	t.refresh = newTokenKind(RefreshTokenType, cfg.RefreshTTL, newKeySource(refresh), refresh.methods(), opts)
 	return t
 }
 
-func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.ParserOption) tokenKind {
-	key := append([]byte(nil), secret...)
-	var keyAny any = key // converted once, so verification does not allocate for it
+// parserOptions are what every passauth parser checks: "exp" required,
+// strict base64, the leeway, and "iss" and "aud" when set.
+func parserOptions(issuer, audience string, leeway time.Duration, now func() time.Time) []jwt.ParserOption {
+	opts := []jwt.ParserOption{
+		jwt.WithExpirationRequired(),
+		jwt.WithStrictDecoding(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
+	}
+	if issuer != "" {
+		opts = append(opts, jwt.WithIssuer(issuer))
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	return opts
+}
+
+// newTokenKind returns a kind of type typ verified with the keys of src,
+// whose algorithms are among methods.
+func newTokenKind(typ string, ttl time.Duration, src *keySource, methods []string, opts []jwt.ParserOption) tokenKind {
+	opts = append(opts[:len(opts):len(opts)], jwt.WithValidMethods(methods))
 	return tokenKind{
 		typ:       typ,
-		key:       key,
 		ttl:       ttl,
+		keys:      src,
+		methods:   methods,
 		parser:    jwt.NewParser(append(opts[:len(opts):len(opts)], jwt.WithIssuedAt())...),
 		revocable: jwt.NewParser(opts...),
 		keyFunc: func(t *jwt.Token) (any, error) {
@@ -107,7 +117,7 @@ func newTokenKind(typ string, secret []byte, ttl time.Duration, opts []jwt.Parse
 			if _, ok := t.Header["crit"]; ok {
 				return nil, errTokenCritical
 			}
-			return keyAny, nil
+			return src.load().keyFor(t)
 		},
 	}
 }
@@ -187,7 +197,7 @@ func (t *tokens) parse(k *tokenKind, parser *jwt.Parser, token string) (*Claims,
 	p := new(parsed)
 	jt, err := parser.ParseWithClaims(token, &p.wire, k.keyFunc)
 	if err != nil {
-		return nil, t.mapError(jt, &p.wire, err)
+		return nil, t.mapError(k, jt, &p.wire, err)
 	}
 	w := &p.wire
 	p.out = Claims{
@@ -214,14 +224,14 @@ type parsed struct {
 // mapError turns a golang-jwt error into one of the package's token errors,
 // so that callers see only passauth's sentinels. The keyfunc's own errors
 // (type, crit) come back as they are.
-func (t *tokens) mapError(jt *jwt.Token, w *wireClaims, err error) error {
+func (t *tokens) mapError(k *tokenKind, jt *jwt.Token, w *wireClaims, err error) error {
 	var te *tokenError
 	switch {
 	case errors.As(err, &te):
 		return te
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return errTokenMalformed
-	case jt == nil || jt.Method != jwt.SigningMethodHS256:
+	case jt == nil || jt.Method == nil || !slices.Contains(k.methods, jt.Method.Alg()):
 		// An unknown, missing or other algorithm: golang-jwt reports it as
 		// unverifiable or as an invalid signature.
 		return errTokenAlgorithm
@@ -256,9 +266,11 @@ func (t *tokens) sign(k *tokenKind, c *wireClaims, extra map[string]any) (string
 	if len(extra) > 0 {
 		claims = &extendedClaims{wireClaims: c, extra: extra}
 	}
-	jt := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	signer := k.keys.load().signer
+	jt := jwt.NewWithClaims(signer.method, claims)
 	jt.Header["typ"] = k.typ
-	s, err := jt.SignedString(k.key)
+	jt.Header["kid"] = signer.id
+	s, err := jt.SignedString(signer.sign)
 	if err != nil {
 		// Only a claim value that does not marshal to JSON gets here.
 		return "", errors.New("passauth: cannot encode token claims as JSON")
