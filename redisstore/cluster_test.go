@@ -380,8 +380,8 @@ func TestClusterReplicaStopped(t *testing.T) {
 
 // TestClusterFailover kills a master right after writes to it and promotes
 // its replica. Without WithReplicas, writes its replica had not received
-// are lost: a consumed refresh token is current again and a revocation is
-// gone. With WithReplicas, every write reported as done survives: the
+// are lost: a consumed refresh token is current again, a logged-out session
+// live again, a revocation gone and a failed login uncounted. With WithReplicas, every write reported as done survives: the
 // consumed token is still reuse, the logged-out session still revoked, the
 // revoked access token and subject still denied, the throttled key still
 // throttled. Each time, a client with the recommended settings
@@ -402,20 +402,31 @@ func TestClusterFailover(t *testing.T) {
 		fam, id0, id1 := rand.Text(), rand.Text(), rand.Text()
 		master := masterOf(t, c, famKey(fam))
 		replica := master.replica(t)
-		key := "jti:" + nameOn(t, c, master, func(n string) string { return denyKey("jti:" + n) })
-		res, err := plain.Rotate(t.Context(), fam, "", id0, later)
-		require.NoError(t, err)
-		require.Equal(t, passauth.RotateOK, res)
+		on := func(key func(string) string) string { return nameOn(t, c, master, key) }
+		loggedOut := on(famKey)
+		key := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
+		user := "user:" + on(func(n string) string { return limKey("user:" + n) })
+		limit := passauth.Limit{Burst: 1, Interval: time.Hour}
+		l := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix))
+		for _, f := range []string{fam, loggedOut} {
+			res, err := plain.Rotate(t.Context(), f, "", id0, later)
+			require.NoError(t, err)
+			require.Equal(t, passauth.RotateOK, res)
+		}
 		waitInSync(t, master.client, 1)
 
 		// The replica receives nothing more: stopped, and its link closed
-		// by the master, which then takes two writes and dies.
+		// by the master, which then takes four writes and dies.
 		resume := replica.pause(t)
 		require.NoError(t, master.client.ClientKillByFilter(t.Context(), "TYPE", "replica").Err())
-		res, err = plain.Rotate(t.Context(), fam, id0, id1, later)
+		res, err := plain.Rotate(t.Context(), fam, id0, id1, later)
 		require.NoError(t, err)
 		require.Equal(t, passauth.RotateOK, res, "rotation")
+		require.NoError(t, plain.RevokeFamily(t.Context(), loggedOut), "logout")
 		require.NoError(t, plain.Deny(t.Context(), key, time.Now(), later), "revocation")
+		wait, err := l.Allow(t.Context(), user)
+		require.NoError(t, err)
+		require.Zero(t, wait, "failed login counted")
 		restart := master.kill(t)
 		resume()
 		replica.takeOver(t)
@@ -431,6 +442,12 @@ func TestClusterFailover(t *testing.T) {
 		res, err = plain.Rotate(t.Context(), fam, id0, rand.Text(), later)
 		require.NoError(t, err)
 		assert.Equal(t, passauth.RotateOK, res, "the consumed refresh token is current again")
+		res, err = plain.Rotate(t.Context(), loggedOut, id0, rand.Text(), later)
+		require.NoError(t, err)
+		assert.Equal(t, passauth.RotateOK, res, "the logged-out session is live again")
+		wait, err = l.Allow(t.Context(), user)
+		require.NoError(t, err)
+		assert.Zero(t, wait, "the counted failure is forgotten")
 
 		restart()
 		waitInSync(t, replica.client, 1)
