@@ -153,12 +153,6 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// signalPID sends sig to the process pid, for the nodes of the cluster of
-// scripts/with-redis-cluster.sh.
-func signalPID(pid int, sig syscall.Signal) error {
-	return syscall.Kill(pid, sig)
-}
-
 // infoValue returns a field of the text of INFO.
 func infoValue(t *testing.T, info, field string) string {
 	t.Helper()
