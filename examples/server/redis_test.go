@@ -383,13 +383,21 @@ func TestOpenStoreRefusesEviction(t *testing.T) {
 }
 
 // TestRunRefusesEviction checks that the server does not start on a Redis
-// that would evict revocations.
+// that would evict revocations. The deadline only guards against a server
+// that starts anyway.
 func TestRunRefusesEviction(t *testing.T) {
 	addr := startRedis(t, "--maxmemory-policy", "allkeys-lru")
 	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "redis://" + addr + "/0"})
-	err := run(t.Context(), slog.New(slog.DiscardHandler), func(string) {
-		t.Error("the server started listening on an evicting Redis")
-	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, slog.New(slog.DiscardHandler), func(string) {
+			t.Error("the server started listening on an evicting Redis")
+			cancel()
+		})
+	}()
+	err := <-done
 	require.ErrorContains(t, err, "maxmemory-policy is allkeys-lru")
 }
 
