@@ -4,11 +4,20 @@
 // one holds on all of them.
 //
 //	client := redis.NewClient(&redis.Options{
-//		Addr:         "127.0.0.1:6379",
-//		DialTimeout:  2 * time.Second,
-//		ReadTimeout:  500 * time.Millisecond,
-//		WriteTimeout: 500 * time.Millisecond,
+//		Addr:                  "127.0.0.1:6379",
+//		ContextTimeoutEnabled: true,
+//		DialTimeout:           500 * time.Millisecond,
+//		ReadTimeout:           400 * time.Millisecond,
+//		WriteTimeout:          400 * time.Millisecond,
+//		MaxRetries:            2,
 //	})
+//	warnings, err := redisstore.CheckServer(ctx, client)
+//	if err != nil {
+//		log.Fatal(err) // an evicting maxmemory-policy, for one
+//	}
+//	for _, w := range warnings {
+//		log.Print(w) // no persistence, for one
+//	}
 //	iss, err := passauth.NewTokenIssuer(passauth.Config{
 //		// secrets and lifetimes …
 //		Store:        redisstore.New(client),
@@ -17,6 +26,10 @@
 //
 // A Limiter, from NewLimiter, likewise shares the count of failed logins
 // among the replicas, for Config.UserLimiter and Config.AddrLimiter.
+//
+// What the store promises holds only under the Redis configuration set out
+// under "Redis configuration" below, and with the client settings under
+// "Client settings". CheckServer checks both at start-up.
 //
 // # What is stored
 //
@@ -56,31 +69,149 @@
 // one wins, and of any number of concurrent logins no more than the limit
 // get through. Since each script touches one key, the store works on Redis
 // Cluster: the hash tag puts a family's record on one slot, and no command
-// spans two slots. Denied reads
-// its keys in one pipeline of GETs (they hash to different slots, so not
-// MGET); on a cluster client that is one round trip per node involved.
+// spans two slots. Denied reads its keys in one pipeline of GETs (they hash
+// to different slots, so not MGET); on a cluster client that is one round
+// trip per node involved. With WithReplicas, each script travels in one
+// pipeline with a WAIT, still one round trip.
 //
-// The prefix must not contain "{" or "}", or every key would share the
-// prefix's hash slot. The scripts use SET … KEEPTTL, so the server must be
-// Redis 6.0 or later (or a compatible server).
+// The prefix must not contain "{" or "}" (WithPrefix panics), or every key
+// would share the prefix's hash slot. The scripts use SET … KEEPTTL, so the
+// server must be Redis 6.0 or later (or a compatible server).
 //
-// # Failures and timeouts
+// # Redis configuration
+//
+// The store's promises rest on Redis keeping every record until it expires.
+// Two settings decide that:
+//
+//   - maxmemory-policy noeviction, required. Under any volatile-* or
+//     allkeys-* policy (volatile-lru is Google Memorystore's default) a full
+//     Redis drops keys without a word, and every record here has an expiry,
+//     so "volatile" spares none; one logged-in client can fill it, each
+//     revocation being a record. Dropped records come back as described
+//     under "When Redis loses data": revoked tokens are accepted again. With
+//     noeviction a full Redis refuses writes with an OOM error: logins,
+//     refreshes, revocations and counted login attempts fail closed (503),
+//     and denylist checks still work, so nothing revoked comes back.
+//     CheckServer refuses any other policy.
+//   - Persistence, recommended: appendonly yes with appendfsync always loses
+//     nothing a crash interrupts; appendfsync everysec (Redis's default for
+//     AOF) may lose the last second of writes, and RDB snapshots alone
+//     everything since the last snapshot; without either, a restart loses
+//     everything. A master without persistence that restarts before a
+//     failover also empties its replicas, which resynchronise from it (as
+//     Redis's replication documentation warns).
+//     CheckServer warns when persistence is off or RDB only.
+//
+// # When Redis loses data
+//
+// Losing everything (FLUSHALL, or a restart without persistence):
+//
+//   - every refresh token is refused, since Rotate reports an unknown
+//     family as revoked: every session ends and its user logs in again
+//     (fail closed);
+//   - every revocation is forgotten: access tokens revoked by Revoke, by a
+//     logout or by RevokeSubject are accepted again, with
+//     Config.CheckRevoked, until they expire, at most Config.AccessTTL later
+//     (fail open);
+//   - every throttle count is forgotten: each user name and address gets
+//     its whole Burst again (fail open).
+//
+// Losing some records, or the latest writes (eviction, restoring an older
+// snapshot, AOF with appendfsync everysec after a crash, a failover before
+// the replica received them, see WithReplicas), rolls each lost record back
+// to what it was before, or to nothing:
+//
+//   - a lost rotation makes the consumed refresh token current again: it is
+//     accepted once more if it comes before the token that replaced it, and
+//     whichever of the two comes second is reuse, which ends the session
+//     (fail open for one use of a consumed token);
+//   - a lost session revocation (logout, reuse) makes the session live
+//     again (fail open); a lost session creation makes its refresh tokens
+//     refused (fail closed);
+//   - a lost denylist record makes what it denied accepted again until it
+//     expires: an access token, a session's access tokens, or a subject's
+//     access tokens and the refresh tokens of its sessions whose records
+//     survived (fail open);
+//   - a lost throttle count gives the attempts back (fail open).
+//
+// # Replication and failover
+//
+// Redis replicates asynchronously: by default a write is reported as done
+// once the master has applied it, and a failover right after it can undo
+// it, with the consequences above. WithReplicas(n, timeout) makes every
+// write wait until n replicas have acknowledged it (WAIT), and reports a
+// write that fewer acknowledged as a failure matching
+// passauth.ErrStoreUnavailable and ErrNotReplicated, though the master may
+// have applied it. A write reported as done then survives the loss of its
+// master, as long as the replica promoted is one of those that
+// acknowledged it: set n to the number of replicas of each master (1 in a
+// cluster of 3 masters and 3 replicas) so that any of them will do. What a
+// failure that the master applied means:
+//
+//   - a refresh (Rotate) answers 503; if the client's retry of the command
+//     (MaxRetries) succeeds it answers RotateOK, the rotation being
+//     idempotent; if instead the application's client sends its old refresh
+//     token again, passauth rotates to a new ID, which is reuse, and the
+//     session ends (fail closed);
+//   - a login answers 503; the session it recorded expires unused;
+//   - a revocation (Revoke, RevokeSubject, the revocation endpoint) reports
+//     failure (503) though it may be in effect; sending it again is
+//     harmless, and until it is acknowledged it may be lost in a failover;
+//   - a counted login attempt answers 503 and may stay counted; passauth
+//     ignores a failed Forgive, which may leave a success counted.
+//
+// The price is a replication round trip on every write, and availability:
+// while a master has fewer than n replicas connected (one down or
+// resynchronising, or right after a failover until the old master rejoins
+// as a replica) every write to its keys fails, so logins, refreshes and
+// revocations answer 503 there. Reads (Denied) never wait.
+//
+// # Client settings
+//
+// Each call passes its context to the client; passauth gives every store
+// call a deadline. Settings for a per-call budget of one second, for all
+// three constructors:
+//
+//   - ContextTimeoutEnabled: true. Without it a deadline does not cut short
+//     a write or a read: against a Redis that never answers, a denylist
+//     check with a 200ms deadline took 1s with ReadTimeout 1s, and 5s with
+//     go-redis's defaults; with no deadline, 8.3s (ReadTimeout 1s, default
+//     retries) and 40s. CheckServer refuses a client without it.
+//   - DialTimeout: 500ms, ReadTimeout and WriteTimeout: 400ms, each
+//     attempt's limit, so that a retry after a lost answer fits in the
+//     budget. With WithReplicas, its timeout must be below ReadTimeout
+//     (200ms, say; CheckServer checks), since a pipeline reads every answer
+//     within ReadTimeout.
+//   - MaxRetries: 2 for NewClient and NewFailoverClient (the cluster
+//     client's default, no retries but up to MaxRedirects 3 redirections and
+//     network retries, is right). Retries are safe for the Store: a retried
+//     rotation answers RotateOK, and revocations are idempotent; without
+//     them a lost answer to a refresh makes the client's second try reuse,
+//     ending the session. A retried Allow counts the attempt twice, and a
+//     retried Forgive may forgive twice.
+//   - NewClusterClient: ClusterStateReloadInterval: time.Second. After a
+//     failover, go-redis sends the dead master's keys to it until its next
+//     reload of the slot map: with the default of 60s that was 60s of 503
+//     for those keys; with 1s, the client reached the new master 0.9 to 2.9
+//     seconds after the promotion. Leave ReadOnly, RouteByLatency and
+//     RouteRandomly false: a replica may not have received a revocation yet
+//     (CheckServer refuses them).
+//   - NewFailoverClient: leave ReplicaOnly, RouteByLatency and
+//     RouteRandomly false, for the same reason.
+//
+// With these settings and a deadline of 200ms, every call against a Redis
+// that accepts connections and never answers fails at the deadline, with an
+// error matching passauth.ErrStoreUnavailable; without any deadline, the
+// client's limits ended each in at most about 2.6s.
+//
+// # Failures
 //
 // Every error from Redis is returned wrapped so that it matches
 // passauth.ErrStoreUnavailable with errors.Is, with the Redis error in its
 // chain for the application's logs; passauth then fails closed (503 from its
 // handlers). The store never falls back to memory and never retries on its
-// own beyond what the client is configured to do.
-//
-// Each call passes the request's context to the client, which gives up
-// before sending when it is already done and, with the client option
-// ContextTimeoutEnabled, also while waiting for an answer. A request context
-// usually has no deadline, though: set DialTimeout, ReadTimeout and
-// WriteTimeout on the client, since those bound how long a refresh, a
-// revocation or, with Config.CheckRevoked, every authenticated request can
-// wait on an unreachable or stalled Redis. Mind the client's retries too:
-// by default go-redis retries a failed command 3 times (MaxRetries) and a
-// failed dial 5 times, 100ms apart (DialerRetries, DialerRetryTimeout), so a
-// refused connection costs about two seconds per call unless those are
-// lowered.
+// own beyond what the client is configured to do, except that with
+// WithReplicas on a cluster a MOVED answer (a stale slot map) makes it
+// reload the slot map and try the key's new master once. An ASK answer,
+// during a slot migration, is returned as an error.
 package redisstore

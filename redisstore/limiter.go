@@ -24,7 +24,7 @@ var _ passauth.Limiter = (*Limiter)(nil)
 // A Limiter holds no state of its own besides the client, and is safe for
 // concurrent use by any number of goroutines and processes.
 type Limiter struct {
-	client redis.UniversalClient
+	writer writer
 	prefix string
 	// The policy in microseconds, the unit of the scripts.
 	interval  int64
@@ -36,12 +36,14 @@ type Limiter struct {
 // Burst below 1 is taken as 1 and an Interval below a millisecond as a
 // millisecond. Two limiters with different policies (one for user names,
 // one for addresses) may share a prefix, and a Store too, since the token
-// handler's keys never collide ("user:…" and "addr:…").
+// handler's keys never collide ("user:…" and "addr:…"). Like New, it panics
+// if WithReplicas is given with a client it cannot ask for the connection
+// to a key's server.
 func NewLimiter(client redis.UniversalClient, limit passauth.Limit, opts ...Option) *Limiter {
 	o := newOptions(opts)
 	burst := int64(max(limit.Burst, 1))
 	interval := max(limit.Interval, time.Millisecond).Microseconds()
-	return &Limiter{client: client, prefix: o.prefix, interval: interval, tolerance: (burst - 1) * interval}
+	return &Limiter{writer: newWriter(client, o), prefix: o.prefix, interval: interval, tolerance: (burst - 1) * interval}
 }
 
 // limiterNow is the Lua prelude of the limiter scripts: the server's time in
@@ -83,7 +85,7 @@ return 0
 
 // Allow implements [passauth.Limiter.Allow] in one round trip.
 func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
-	n, err := allowScript.Run(ctx, l.client, []string{l.key(key)}, l.interval, l.tolerance).Int64()
+	n, err := l.writer.run(ctx, allowScript, l.key(key), l.interval, l.tolerance).Int64()
 	if err != nil {
 		return 0, wrap("limiter allow", err)
 	}
@@ -117,7 +119,7 @@ return 1
 
 // Forgive implements [passauth.Limiter.Forgive] in one round trip.
 func (l *Limiter) Forgive(ctx context.Context, key string) error {
-	if err := forgiveScript.Run(ctx, l.client, []string{l.key(key)}, l.interval).Err(); err != nil {
+	if err := l.writer.run(ctx, forgiveScript, l.key(key), l.interval).Err(); err != nil {
 		return wrap("limiter forgive", err)
 	}
 	return nil

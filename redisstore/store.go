@@ -17,15 +17,21 @@ var _ passauth.Store = (*Store)(nil)
 // goroutines and processes.
 type Store struct {
 	client redis.UniversalClient
+	writer writer
 	prefix string
 }
 
 // New returns a Store that keeps its records through client, which may be
-// a *redis.Client, a *redis.ClusterClient, a failover client or a ring. The
-// client's timeouts bound every call; see the package documentation.
+// a *redis.Client (from NewClient or NewFailoverClient), a
+// *redis.ClusterClient or a *redis.Ring. The context of each call and the
+// client's settings bound how long it may wait; see the package
+// documentation for the settings to use, and CheckServer for the server's.
+//
+// New panics if WithReplicas is given with a client of another type, which
+// it cannot ask for the connection to a key's server.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	o := newOptions(opts)
-	return &Store{client: client, prefix: o.prefix}
+	return &Store{client: client, writer: newWriter(client, o), prefix: o.prefix}
 }
 
 // Results of rotateScript.
@@ -51,6 +57,7 @@ if not f[1] then
 		return 3
 	end
 elseif f[1] == ARGV[2] then
+	redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 	return 1
 elseif ARGV[1] == '' or f[1] ~= ARGV[1] then
 	redis.call('HSET', KEYS[1], 'rev', '1')
@@ -64,7 +71,7 @@ return 1
 // Rotate implements [passauth.Store.Rotate] in one round trip. An expiry
 // already past leaves no record, so the family is then unknown.
 func (s *Store) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
-	n, err := rotateScript.Run(ctx, s.client, []string{s.familyKey(family)}, oldID, newID, unixMilliCeil(expires)).Int()
+	n, err := s.writer.run(ctx, rotateScript, s.familyKey(family), oldID, newID, unixMilliCeil(expires)).Int()
 	if err != nil {
 		return 0, wrap("rotate", err)
 	}
@@ -91,7 +98,7 @@ return 1
 // RevokeFamily implements [passauth.Store.RevokeFamily]. An unknown or
 // expired family is left unknown: Rotate reports it revoked anyway.
 func (s *Store) RevokeFamily(ctx context.Context, family string) error {
-	if err := revokeScript.Run(ctx, s.client, []string{s.familyKey(family)}).Err(); err != nil {
+	if err := s.writer.run(ctx, revokeScript, s.familyKey(family)).Err(); err != nil {
 		return wrap("revoke family", err)
 	}
 	return nil
@@ -101,7 +108,9 @@ func (s *Store) RevokeFamily(ctx context.Context, family string) error {
 // denied in Unix nanoseconds and the expiry in Unix milliseconds. It keeps
 // the later of the two times and the later of the two expiries. The times
 // are compared as decimal strings, since Lua's numbers (doubles) cannot hold
-// nanoseconds exactly.
+// nanoseconds exactly. A record that exists is written even when it keeps
+// its time, so that a WAIT after it (WithReplicas) waits for the replicas
+// to hold the record, whoever wrote it first.
 var denyScript = redis.NewScript(`
 local function later(a, b)
 	local na, nb = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
@@ -128,8 +137,9 @@ if not cur then
 	return 1
 end
 if later(ARGV[1], cur) then
-	redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+	cur = ARGV[1]
 end
+redis.call('SET', KEYS[1], cur, 'KEEPTTL')
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl >= 0 and exp > now + ttl then
 	redis.call('PEXPIREAT', KEYS[1], ARGV[2])
@@ -140,7 +150,7 @@ return 1
 // Deny implements [passauth.Store.Deny] in one round trip. Times keep their
 // nanoseconds; expiries are rounded up to the millisecond.
 func (s *Store) Deny(ctx context.Context, key string, at, expires time.Time) error {
-	err := denyScript.Run(ctx, s.client, []string{s.denyKey(key)}, at.UnixNano(), unixMilliCeil(expires)).Err()
+	err := s.writer.run(ctx, denyScript, s.denyKey(key), at.UnixNano(), unixMilliCeil(expires)).Err()
 	if err != nil {
 		return wrap("deny", err)
 	}

@@ -11,7 +11,9 @@
 # Tests that need a server get a throwaway one from a wrapper called
 # explicitly around them: scripts/with-redis.sh starts redis-server on a
 # free loopback port and exports PASSAUTH_REDIS_ADDR (unless it is already
-# set, naming a server of yours).
+# set, naming a server of yours); around the redisstore module's tests,
+# scripts/with-redis-cluster.sh also starts a Redis Cluster of 3 masters
+# and 3 replicas and exports PASSAUTH_REDIS_CLUSTER_ADDRS (likewise).
 #
 # The browser test (browsertest/) drives the demo in headless Chromium: it
 # needs Debian's chromium and the swagger-ui-dist npm package, which the
@@ -112,7 +114,11 @@ for mod in "${modules[@]}"; do
 	step "module $mod: go vet, staticcheck"
 	(cd "$mod" && go vet ./... && staticcheck ./...)
 	step "module $mod: go test -race"
-	(cd "$mod" && "$root/scripts/with-redis.sh" go test -race -count=1 ./...)
+	servers=("$root/scripts/with-redis.sh")
+	if [ "$mod" = "./redisstore" ]; then
+		servers+=("$root/scripts/with-redis-cluster.sh")
+	fi
+	(cd "$mod" && "${servers[@]}" go test -race -count=1 ./...)
 	step "module $mod: allocation guards, without -race"
 	(cd "$mod" && go test -count=1 -run 'Allocations$' ./... >/dev/null)
 	step "module $mod: benchmarks, once each"

@@ -30,14 +30,18 @@
 //   - REDIS_URL: keep sessions and revocations in Redis, for example
 //     redis://127.0.0.1:6379/0 or redis://:password@host:6379/0. Client
 //     options go in the query, as redis.ParseURL reads them; unless set
-//     there, dial_timeout is 2s, read_timeout and write_timeout 1s, and
-//     failed commands are not retried. Unset, sessions and revocations are
-//     kept in memory and lost on restart. With REDIS_URL set, the server
-//     refuses to start if Redis is unreachable, and while Redis is down it
-//     answers 503 to logins, refreshes, revocations and authenticated
-//     requests: it never falls back to memory. Two servers sharing one Redis
-//     and the same secrets share their sessions: a refresh token rotated on
-//     one is reuse on the other, and a revocation on one holds on the other.
+//     there, dial_timeout is 500ms, read_timeout and write_timeout 400ms,
+//     and a failed command is retried twice (max_retries=2), the settings
+//     the redisstore package documents; a request's deadline always cuts a
+//     Redis call short. Unset, sessions and revocations are kept in memory
+//     and lost on restart. With REDIS_URL set, the server refuses to start
+//     if Redis is unreachable or evicts keys under memory pressure (any
+//     maxmemory-policy but noeviction), and logs a warning if Redis keeps
+//     no persistence; while Redis is down it answers 503 to logins,
+//     refreshes, revocations and authenticated requests: it never falls back
+//     to memory. Two servers sharing one Redis and the same secrets share
+//     their sessions: a refresh token rotated on one is reuse on the other,
+//     and a revocation on one holds on the other.
 //
 // Refresh tokens are single-use: each refresh returns the next one, and
 // presenting a used one again revokes the whole login session. Access
@@ -243,9 +247,11 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 
 // openStore returns the demo's token store and a function that releases it:
 // a passauth.MemoryStore when redisURL is empty, otherwise a Redis store for
-// the URL, made with opts, after checking that the server answers. It never
-// falls back to memory when Redis is unreachable, and its errors never
-// repeat the URL, which may hold a password.
+// the URL, made with opts, after checking that the server answers and keeps
+// what the store writes (redisstore.CheckServer: no evicting
+// maxmemory-policy); CheckServer's warnings, such as no persistence, are
+// logged. It never falls back to memory when Redis is unreachable, and its
+// errors never repeat the URL, which may hold a password.
 func openStore(ctx context.Context, logger *slog.Logger, redisURL string, opts ...redisstore.Option) (passauth.Store, func() error, error) {
 	if redisURL == "" {
 		logger.Info("token store", "kind", "memory")
@@ -256,23 +262,34 @@ func openStore(ctx context.Context, logger *slog.Logger, redisURL string, opts .
 		return nil, nil, err
 	}
 	client := redis.NewClient(ropts)
-	pingCtx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+	checkCtx, cancel := context.WithTimeout(ctx, redisPingTimeout)
 	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
+	if err := client.Ping(checkCtx).Err(); err != nil {
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("REDIS_URL: Redis at %s does not answer: %w", ropts.Addr, err)
+	}
+	warnings, err := redisstore.CheckServer(checkCtx, client, opts...)
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("REDIS_URL: Redis at %s cannot keep the sessions: %w", ropts.Addr, err)
+	}
+	for _, w := range warnings {
+		logger.Warn("token store", "warning", w)
 	}
 	logger.Info("token store", "kind", "redis", "addr", ropts.Addr, "db", ropts.DB)
 	return redisstore.New(client, opts...), client.Close, nil
 }
 
-// Redis client limits. They bound how long a refresh, a revocation or an
-// authenticated request (which checks the revocation list) waits on a
-// stalled Redis, and how long the server takes to give up at startup.
+// Redis client limits, those the redisstore package recommends for the
+// deadline of one second that passauth gives a store call: each attempt
+// gives up after a dial of 500ms or a read or write of 400ms, so that a
+// retry after a lost answer fits in the budget. redisPingTimeout bounds the
+// checks at startup.
 const (
-	redisDialTimeout  = 2 * time.Second
-	redisReadTimeout  = time.Second
-	redisWriteTimeout = time.Second
+	redisDialTimeout  = 500 * time.Millisecond
+	redisReadTimeout  = 400 * time.Millisecond
+	redisWriteTimeout = 400 * time.Millisecond
+	redisMaxRetries   = 2
 	redisPingTimeout  = 5 * time.Second
 )
 
@@ -303,12 +320,13 @@ func redisOptions(redisURL string) (*redis.Options, error) {
 		opts.WriteTimeout = redisWriteTimeout
 	}
 	if opts.MaxRetries == 0 {
-		// No retries: a rotation whose answer timed out may have happened,
-		// and running it again would look like refresh-token reuse and end
-		// the session. The client gets a 503 and can retry itself.
-		opts.MaxRetries = -1
+		// Retries are safe: a rotation whose answer was lost answers
+		// RotateOK when retried, and revocations are idempotent. Without
+		// them, the client's second try of a refresh would be reuse, and
+		// end the session.
+		opts.MaxRetries = redisMaxRetries
 	}
-	// Let a request's deadline, if it has one, cut a Redis call short.
+	// Let a request's deadline cut a Redis call short.
 	opts.ContextTimeoutEnabled = true
 	return opts, nil
 }

@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,19 +186,25 @@ func TestRedisOptions(t *testing.T) {
 			name: "defaults",
 			url:  "redis://127.0.0.1:6379/0",
 			addr: "127.0.0.1:6379",
-			dial: 2 * time.Second, read: time.Second, write: time.Second, retries: -1,
+			dial: 500 * time.Millisecond, read: 400 * time.Millisecond, write: 400 * time.Millisecond, retries: 2,
 		},
 		{
 			name: "password and database",
 			url:  "redis://:hunter2@redis.example:6380/3",
 			addr: "redis.example:6380", db: 3, password: "hunter2",
-			dial: 2 * time.Second, read: time.Second, write: time.Second, retries: -1,
+			dial: 500 * time.Millisecond, read: 400 * time.Millisecond, write: 400 * time.Millisecond, retries: 2,
 		},
 		{
 			name: "limits set in the URL",
-			url:  "redis://localhost/1?dial_timeout=5s&read_timeout=3s&write_timeout=4s&max_retries=2",
+			url:  "redis://localhost/1?dial_timeout=5s&read_timeout=3s&write_timeout=4s&max_retries=5",
 			addr: "localhost:6379", db: 1,
-			dial: 5 * time.Second, read: 3 * time.Second, write: 4 * time.Second, retries: 2,
+			dial: 5 * time.Second, read: 3 * time.Second, write: 4 * time.Second, retries: 5,
+		},
+		{
+			name: "no retries",
+			url:  "redis://localhost/1?max_retries=-1",
+			addr: "localhost:6379", db: 1,
+			dial: 500 * time.Millisecond, read: 400 * time.Millisecond, write: 400 * time.Millisecond, retries: -1,
 		},
 		{name: "wrong scheme", url: "http://127.0.0.1:6379/0", wantErr: "invalid URL scheme"},
 		{name: "bad database", url: "redis://127.0.0.1:6379/zero", wantErr: "invalid database number"},
@@ -297,4 +310,323 @@ func TestRunBadRedisURL(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "REDIS_URL")
 	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+// startRedis starts a redis-server of the test's own on a free loopback
+// port, with persistence off and args appended to its command line, waits
+// until it answers, and kills it when the test ends. It skips the test when
+// redis-server is not installed (scripts/test.sh installs it). The tests
+// that need a server configured in a way the shared one of with-redis.sh
+// must not be use it.
+func startRedis(t *testing.T, args ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed: ./scripts/test.sh installs it")
+	}
+	dir := t.TempDir()
+	for range 3 { // the port may be taken between closedPort and the bind
+		addr := closedPort(t)
+		_, port, _ := net.SplitHostPort(addr)
+		cmd := exec.Command(bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, args...)...)
+		require.NoError(t, cmd.Start())
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		stop := func() {
+			_ = cmd.Process.Kill()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Errorf("redis-server on %s did not exit", addr)
+			}
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1})
+		for range 100 { // up to 10 s
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			err := c.Ping(ctx).Err()
+			cancel()
+			if err == nil {
+				_ = c.Close()
+				t.Cleanup(stop)
+				return addr
+			}
+			select {
+			case <-done:
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		_ = c.Close()
+		stop()
+	}
+	t.Fatal("redis-server did not start")
+	return ""
+}
+
+// TestOpenStoreRefusesEviction checks that the demo refuses to start on a
+// Redis that would evict revocations under memory pressure.
+func TestOpenStoreRefusesEviction(t *testing.T) {
+	t.Parallel()
+	addr := startRedis(t, "--maxmemory-policy", "volatile-lru")
+	var logs bytes.Buffer
+	store, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), "redis://:hunter2@"+addr+"/0")
+	require.Error(t, err)
+	assert.Nil(t, store)
+	assert.Nil(t, closeStore)
+	assert.Contains(t, err.Error(), "REDIS_URL")
+	assert.Contains(t, err.Error(), "maxmemory-policy is volatile-lru")
+	assert.Contains(t, err.Error(), "set maxmemory-policy noeviction")
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.NotContains(t, logs.String(), "kind=redis")
+}
+
+// TestRunRefusesEviction checks that the server does not start on a Redis
+// that would evict revocations. The deadline only guards against a server
+// that starts anyway.
+func TestRunRefusesEviction(t *testing.T) {
+	addr := startRedis(t, "--maxmemory-policy", "allkeys-lru")
+	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "redis://" + addr + "/0"})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, slog.New(slog.DiscardHandler), func(string) {
+			t.Error("the server started listening on an evicting Redis")
+			cancel()
+		})
+	}()
+	err := <-done
+	require.ErrorContains(t, err, "maxmemory-policy is allkeys-lru")
+}
+
+// TestOpenStoreWarnsNoPersistence checks that the demo starts on a Redis
+// without persistence, as the throwaway one of the tests, and logs why it
+// should not.
+func TestOpenStoreWarnsNoPersistence(t *testing.T) {
+	rawURL := redisURL(t)
+	t.Parallel()
+	var logs syncBuffer
+	_, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), rawURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = closeStore() })
+	assert.Contains(t, logs.String(), "level=WARN msg=\"token store\"")
+	assert.Contains(t, logs.String(), "no persistence")
+}
+
+// TestRedisLostAnswer loses the answer to the rotation of a refresh, which
+// Redis ran: a proxy between the demo and Redis reads the answer and drops
+// it. With the demo's settings the client retries, the store answers the
+// retry as the rotation it repeats, and the refresh succeeds. With retries
+// off (max_retries=-1, the demo's setting before) the refresh answers 503,
+// and the client's second try is taken for reuse: the session ends.
+func TestRedisLostAnswer(t *testing.T) {
+	rawURL := redisURL(t)
+	t.Parallel()
+	target := strings.TrimSuffix(strings.TrimPrefix(rawURL, "redis://"), "/0")
+	for _, tc := range []struct {
+		name         string
+		query        string
+		first, again int // statuses of the refresh and of the client sending it again
+	}{
+		{"retried", "", http.StatusOK, http.StatusUnauthorized},
+		{"not retried", "?max_retries=-1", http.StatusServiceUnavailable, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newLossyProxy(t, target)
+			proxied := "redis://" + p.addr + "/0" + tc.query
+			srv, _ := newRedisServer(t, proxied, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
+			access, refreshToken := loginOK(t, srv)
+
+			p.dropAnswerTo("{" + sessionID(t, refreshToken) + "}:fam")
+			res := refresh(t, srv, refreshToken)
+			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+			require.Equal(t, tc.first, res.status, "the refresh whose answer was lost")
+			assert.Equal(t, tc.again, refresh(t, srv, refreshToken).status, "the old refresh token sent again")
+			if tc.first == http.StatusOK {
+				_, next := tokens(t, res)
+				assert.Equal(t, http.StatusUnauthorized, refresh(t, srv, next).status,
+					"the new token after the old one was reused: the session has ended")
+				return
+			}
+			assert.Equal(t, http.StatusUnauthorized, getMe(t, srv, access).status, "the session's access token after reuse")
+		})
+	}
+}
+
+// sessionID returns the sid claim of a token, read without verifying it.
+func sessionID(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims struct {
+		SID string `json:"sid"`
+	}
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	require.NotEmpty(t, claims.SID)
+	return claims.SID
+}
+
+// TestRedisOptionsBound checks the demo's Redis settings against a Redis
+// that accepts connections and never answers: a store call with the
+// deadline of one second that passauth gives it fails with
+// ErrStoreUnavailable within a bound far above that (for loaded machines),
+// retries included, and without any deadline the settings alone end it.
+func TestRedisOptionsBound(t *testing.T) {
+	t.Parallel()
+	opts, err := redisOptions("redis://" + silentPort(t) + "/0")
+	require.NoError(t, err)
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	s := redisstore.New(c)
+	for _, deadline := range []time.Duration{time.Second, 0} {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if deadline > 0 {
+			ctx, cancel = context.WithTimeout(ctx, deadline)
+		}
+		start := time.Now()
+		_, _, err := s.Denied(ctx, "jti:a", "sub:b", "sid:c")
+		cancel()
+		require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+		assert.Less(t, time.Since(start), 10*time.Second, "a denylist check with a deadline of %v", deadline)
+	}
+}
+
+// silentPort returns the address of a server that accepts connections and
+// never answers, until the test ends.
+func silentPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// lossyProxy forwards loopback connections to a Redis server, and drops the
+// server's answer to the first command that holds a marker the test sets:
+// it reads that answer (the server has run the command) and discards it and
+// everything after it on that connection, leaving the client waiting.
+type lossyProxy struct {
+	addr    string
+	target  string
+	marker  atomic.Pointer[[]byte]
+	dropped atomic.Bool
+
+	mu    sync.Mutex
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func newLossyProxy(t *testing.T, target string) *lossyProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &lossyProxy{addr: l.Addr().String(), target: target}
+	p.wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.serve(conn)
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// dropAnswerTo arms the proxy: the answer to the next command holding
+// marker is dropped.
+func (p *lossyProxy) dropAnswerTo(marker string) {
+	b := []byte(marker)
+	p.marker.Store(&b)
+}
+
+func (p *lossyProxy) serve(client net.Conn) {
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		_ = client.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns = append(p.conns, client, server)
+	p.mu.Unlock()
+	var drop atomic.Bool
+	closeBoth := func() {
+		_ = client.Close()
+		_ = server.Close()
+	}
+	// Client to server: note the marker before the command reaches the
+	// server, so that its answer cannot come back first.
+	p.wg.Go(func() {
+		defer closeBoth()
+		buf := make([]byte, 64<<10)
+		var tail []byte
+		for {
+			n, err := client.Read(buf)
+			if err != nil {
+				return
+			}
+			if m := p.marker.Load(); m != nil {
+				seen := append(tail, buf[:n]...)
+				if bytes.Contains(seen, *m) && !p.dropped.Swap(true) {
+					drop.Store(true)
+				}
+				tail = append([]byte(nil), seen[max(0, len(seen)-len(*m)):]...)
+			}
+			if _, err := server.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
+	p.wg.Go(func() {
+		defer closeBoth()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := server.Read(buf)
+			if err != nil {
+				return
+			}
+			if drop.Load() {
+				continue
+			}
+			if _, err := client.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
 }

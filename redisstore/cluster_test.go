@@ -1,0 +1,299 @@
+//go:build unix
+
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/redisstore"
+	"github.com/passauth/passauth/storetest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// slowCluster lengthens the I/O timeouts of a cluster client, for the tests
+// whose writes with WithReplicas must succeed on a loaded machine.
+func slowCluster(o *redis.ClusterOptions) {
+	o.ReadTimeout, o.WriteTimeout = slowIOTimeout, slowIOTimeout
+}
+
+func TestClusterConformance(t *testing.T) {
+	c := newClusterClient(t, slowCluster)
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"default", nil},
+		{"WithReplicas", []redisstore.Option{redisstore.WithReplicas(1, slowWait)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("Store", func(t *testing.T) {
+				storetest.TestStore(t, func(t *testing.T) passauth.Store {
+					return redisstore.New(c, append(tc.opts, redisstore.WithPrefix(clusterPrefix(t, c)))...)
+				})
+			})
+			t.Run("Limiter", func(t *testing.T) {
+				storetest.TestLimiter(t, func(t *testing.T, limit passauth.Limit) passauth.Limiter {
+					return redisstore.NewLimiter(c, limit, append(tc.opts, redisstore.WithPrefix(clusterPrefix(t, c)))...)
+				})
+			})
+		})
+	}
+}
+
+// TestClusterCheckServer checks CheckServer on a cluster client: it asks
+// every node, replicas included (each may become a master), refuses a node
+// with an evicting policy, naming it, and refuses a client that reads from
+// replicas. It changes a node's configuration, so it does not run in
+// parallel, and puts it back.
+func TestClusterCheckServer(t *testing.T) {
+	addrs := clusterAddrs(t)
+	c := newClusterClient(t, nil)
+	warnings, err := redisstore.CheckServer(t.Context(), c, redisstore.WithReplicas(1, recWait))
+	require.NoError(t, err)
+	assert.Len(t, warnings, len(addrs), "one warning per node: no persistence")
+	assertWarning(t, warnings, "no persistence")
+
+	node := redis.NewClient(recommendedOptions(addrs[len(addrs)-1]))
+	t.Cleanup(func() { _ = node.Close() })
+	require.NoError(t, node.ConfigSet(t.Context(), "maxmemory-policy", "volatile-lru").Err())
+	t.Cleanup(func() { _ = node.ConfigSet(context.Background(), "maxmemory-policy", "noeviction").Err() })
+	_, err = redisstore.CheckServer(t.Context(), c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), addrs[len(addrs)-1]+": maxmemory-policy is volatile-lru")
+	assert.Equal(t, 1, strings.Count(err.Error(), "maxmemory-policy is"), "only that node")
+
+	for _, edit := range []func(*redis.ClusterOptions){
+		func(o *redis.ClusterOptions) { o.ReadOnly = true },
+		func(o *redis.ClusterOptions) { o.RouteByLatency = true },
+		func(o *redis.ClusterOptions) { o.RouteRandomly = true },
+		func(o *redis.ClusterOptions) { o.ContextTimeoutEnabled = false },
+	} {
+		_, err := redisstore.CheckServer(t.Context(), newClusterClient(t, edit))
+		require.Error(t, err)
+	}
+}
+
+// TestClusterReplicaStopped stops the replica of a master (SIGSTOP) and
+// checks that every write with WithReplicas to that master's keys fails
+// closed, while writes to other masters and writes without WithReplicas go
+// on, and that once the replica is back the same writes succeed.
+func TestClusterReplicaStopped(t *testing.T) {
+	clusterDir(t)
+	c := newClusterClient(t, nil)
+	prefix := clusterPrefix(t, c)
+	opts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, recWait)}
+	s := redisstore.New(c, opts...)
+	l := redisstore.NewLimiter(c, passauth.Limit{Burst: 5, Interval: time.Hour}, opts...)
+	famKey := func(f string) string { return prefix + "{" + f + "}:fam" }
+	denyKey := func(k string) string { return prefix + "{" + k + "}:deny" }
+	limKey := func(k string) string { return redisstore.LimiterKey(prefix, k) }
+	later := time.Now().Add(time.Hour)
+
+	fam := rand.Text()
+	master := masterOf(t, c, famKey(fam))
+	key := "jti:" + nameOn(t, c, master, func(n string) string { return denyKey("jti:" + n) })
+	user := "user:" + nameOn(t, c, master, func(n string) string { return limKey("user:" + n) })
+	var otherFam string
+	for otherFam == "" || masterOf(t, c, famKey(otherFam)).addr == master.addr {
+		otherFam = rand.Text()
+	}
+
+	resume := master.replica(t).pause(t)
+	id0 := rand.Text()
+	for _, op := range []storeOp{
+		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, fam, "", id0, later); return err }},
+		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, fam) }},
+		{"Deny", func(ctx context.Context) error { return s.Deny(ctx, key, time.Now(), later) }},
+		{"Allow", func(ctx context.Context) error { _, err := l.Allow(ctx, user); return err }},
+		{"Forgive", func(ctx context.Context) error { return l.Forgive(ctx, user) }},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		err := op.call(ctx)
+		cancel()
+		require.ErrorIs(t, err, redisstore.ErrNotReplicated, op.name)
+		require.ErrorIs(t, err, passauth.ErrStoreUnavailable, op.name)
+	}
+	res, err := s.Rotate(t.Context(), otherFam, "", id0, later)
+	require.NoError(t, err, "a write to another master")
+	assert.Equal(t, passauth.RotateOK, res)
+	require.NoError(t, redisstore.New(c, redisstore.WithPrefix(prefix)).Deny(t.Context(), key, time.Now(), later),
+		"a write without WithReplicas")
+
+	resume()
+	waitInSync(t, master.client, 1)
+	slow := newClusterClient(t, slowCluster)
+	slowOpts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, slowWait)}
+	require.NoError(t, redisstore.New(slow, slowOpts...).Deny(t.Context(), key, time.Now(), later))
+	_, err = redisstore.NewLimiter(slow, passauth.Limit{Burst: 5, Interval: time.Hour}, slowOpts...).Allow(t.Context(), user)
+	require.NoError(t, err)
+}
+
+// TestClusterFailover kills a master right after writes to it and promotes
+// its replica. Without WithReplicas, writes its replica had not received
+// are lost: a consumed refresh token is current again, a logged-out session
+// live again, a revocation gone and a failed login uncounted. With WithReplicas, every write reported as done survives: the
+// consumed token is still reuse, the logged-out session still revoked, the
+// revoked access token and subject still denied, the throttled key still
+// throttled. Each time, a client with the recommended settings
+// (ClusterStateReloadInterval 1s) reaches the new master, and once the
+// killed node is back as a replica, writes with WithReplicas succeed again,
+// also through a client whose slot map is stale (a MOVED answer).
+func TestClusterFailover(t *testing.T) {
+	clusterDir(t)
+	c := newClusterClient(t, nil)
+	prefix := clusterPrefix(t, c)
+	plain := redisstore.New(c, redisstore.WithPrefix(prefix))
+	famKey := func(f string) string { return prefix + "{" + f + "}:fam" }
+	denyKey := func(k string) string { return prefix + "{" + k + "}:deny" }
+	limKey := func(k string) string { return redisstore.LimiterKey(prefix, k) }
+	later := time.Now().Add(time.Hour)
+
+	t.Run("without WithReplicas, writes are lost", func(t *testing.T) {
+		fam, id0, id1 := rand.Text(), rand.Text(), rand.Text()
+		master := masterOf(t, c, famKey(fam))
+		replica := master.replica(t)
+		on := func(key func(string) string) string { return nameOn(t, c, master, key) }
+		loggedOut := on(famKey)
+		key := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
+		user := "user:" + on(func(n string) string { return limKey("user:" + n) })
+		limit := passauth.Limit{Burst: 1, Interval: time.Hour}
+		l := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix))
+		for _, f := range []string{fam, loggedOut} {
+			res, err := plain.Rotate(t.Context(), f, "", id0, later)
+			require.NoError(t, err)
+			require.Equal(t, passauth.RotateOK, res)
+		}
+		waitInSync(t, master.client, 1)
+
+		// The replica receives nothing more: stopped, and its link closed
+		// by the master, which then takes four writes and dies.
+		resume := replica.pause(t)
+		require.NoError(t, master.client.ClientKillByFilter(t.Context(), "TYPE", "replica").Err())
+		res, err := plain.Rotate(t.Context(), fam, id0, id1, later)
+		require.NoError(t, err)
+		require.Equal(t, passauth.RotateOK, res, "rotation")
+		require.NoError(t, plain.RevokeFamily(t.Context(), loggedOut), "logout")
+		require.NoError(t, plain.Deny(t.Context(), key, time.Now(), later), "revocation")
+		wait, err := l.Allow(t.Context(), user)
+		require.NoError(t, err)
+		require.Zero(t, wait, "failed login counted")
+		restart := master.kill(t)
+		resume()
+		replica.takeOver(t)
+
+		took := reach(t, "Denied on the new master", time.Second, func(ctx context.Context) error {
+			_, _, err := plain.Denied(ctx, key)
+			return err
+		})
+		t.Logf("the client reached the new master %v after the takeover", took)
+		_, found, err := plain.Denied(t.Context(), key)
+		require.NoError(t, err)
+		assert.False(t, found, "the revocation survived, though its master died before replicating it")
+		res, err = plain.Rotate(t.Context(), fam, id0, rand.Text(), later)
+		require.NoError(t, err)
+		assert.Equal(t, passauth.RotateOK, res, "the consumed refresh token is current again")
+		res, err = plain.Rotate(t.Context(), loggedOut, id0, rand.Text(), later)
+		require.NoError(t, err)
+		assert.Equal(t, passauth.RotateOK, res, "the logged-out session is live again")
+		wait, err = l.Allow(t.Context(), user)
+		require.NoError(t, err)
+		assert.Zero(t, wait, "the counted failure is forgotten")
+
+		restart()
+		waitInSync(t, replica.client, 1)
+	})
+
+	t.Run("with WithReplicas, confirmed writes survive", func(t *testing.T) {
+		// A second client, whose slot map is loaded now and kept for a
+		// minute: after the failover it sends writes to the old master.
+		stale := newClusterClient(t, func(o *redis.ClusterOptions) {
+			slowCluster(o)
+			o.ClusterStateReloadInterval = time.Hour
+		})
+		// The writes wait longer than recommended, for loaded machines; the
+		// reads that find the new master go through c.
+		slow := newClusterClient(t, slowCluster)
+		opt := redisstore.WithReplicas(1, slowWait)
+		s := redisstore.New(slow, redisstore.WithPrefix(prefix), opt)
+		limit := passauth.Limit{Burst: 2, Interval: time.Hour}
+		l := redisstore.NewLimiter(slow, limit, redisstore.WithPrefix(prefix), opt)
+
+		fam, id0, id1 := rand.Text(), rand.Text(), rand.Text()
+		master := masterOf(t, c, famKey(fam))
+		require.Equal(t, master.addr, masterOf(t, stale, famKey(fam)).addr)
+		replica := master.replica(t)
+		on := func(key func(string) string) string { return nameOn(t, c, master, key) }
+		loggedOut := on(famKey)
+		jti := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
+		sub := "sub:" + on(func(n string) string { return denyKey("sub:" + n) })
+		user := "user:" + on(func(n string) string { return limKey("user:" + n) })
+		spare := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
+
+		ctx := t.Context()
+		for _, r := range []struct{ fam, old, new string }{{fam, "", id0}, {fam, id0, id1}, {loggedOut, "", id0}} {
+			res, err := s.Rotate(ctx, r.fam, r.old, r.new, later)
+			require.NoError(t, err)
+			require.Equal(t, passauth.RotateOK, res)
+		}
+		require.NoError(t, s.RevokeFamily(ctx, loggedOut))
+		require.NoError(t, s.Deny(ctx, jti, time.Now(), later))
+		require.NoError(t, s.Deny(ctx, sub, time.Now(), later))
+		for range limit.Burst {
+			wait, err := l.Allow(ctx, user)
+			require.NoError(t, err)
+			require.Zero(t, wait)
+		}
+		restart := master.kill(t)
+		replica.takeOver(t)
+
+		took := reach(t, "Denied on the new master", time.Second, func(ctx context.Context) error {
+			_, _, err := plain.Denied(ctx, jti)
+			return err
+		})
+		t.Logf("the client reached the new master %v after the takeover", took)
+		for _, key := range []string{jti, sub} {
+			_, found, err := plain.Denied(ctx, key)
+			require.NoError(t, err)
+			assert.True(t, found, "%s denied after the failover", key)
+		}
+		// Writes with WithReplicas fail while the new master has no replica;
+		// check the rest without.
+		// A write with WithReplicas fails too while the client's slot map
+		// names the dead master; then it fails for want of a replica.
+		reach(t, "a write with no replica left", 3*slowIOTimeout, func(ctx context.Context) error {
+			err := s.Deny(ctx, spare, time.Now(), later)
+			if errors.Is(err, redisstore.ErrNotReplicated) {
+				return nil
+			}
+			if err == nil {
+				return errors.New("a write with no replica left was confirmed")
+			}
+			return err
+		})
+		res, err := plain.Rotate(ctx, fam, id0, rand.Text(), later)
+		require.NoError(t, err)
+		assert.Equal(t, passauth.RotateReused, res, "the consumed refresh token")
+		res, err = plain.Rotate(ctx, loggedOut, id0, rand.Text(), later)
+		require.NoError(t, err)
+		assert.Equal(t, passauth.RotateRevoked, res, "the logged-out session")
+		wait, err := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix)).Allow(ctx, user)
+		require.NoError(t, err)
+		assert.Positive(t, wait, "the throttled key")
+
+		restart()
+		waitInSync(t, replica.client, 1)
+		require.NoError(t, s.Deny(ctx, jti, time.Now(), later), "a write once the old master is back as a replica")
+		staleStore := redisstore.New(stale, redisstore.WithPrefix(prefix), opt)
+		require.NoError(t, staleStore.Deny(ctx, sub, time.Now(), later), "a write through a stale slot map")
+	})
+}

@@ -1,0 +1,191 @@
+//go:build unix
+
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/redisstore"
+	"github.com/passauth/passauth/storetest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startPair starts a master and one replica of it, and waits until the
+// replica is in sync.
+func startPair(t *testing.T) (master, replica *redisServer) {
+	t.Helper()
+	master = startRedis(t)
+	replica = startRedis(t, "--replicaof", "127.0.0.1", master.port())
+	waitInSync(t, master.client(), 1)
+	return master, replica
+}
+
+// waitInSync waits, for at most 20 seconds, until n replicas of master are
+// online and have acknowledged everything master had replicated when it was
+// called.
+func waitInSync(t *testing.T, master *redis.Client, n int) {
+	t.Helper()
+	var target int64 = -1
+	for range 200 {
+		if info, err := master.Info(t.Context(), "replication").Result(); err == nil {
+			if target < 0 {
+				target, _ = strconv.ParseInt(infoValue(t, info, "master_repl_offset"), 10, 64)
+			}
+			inSync := 0
+			for i := range n {
+				line, _ := infoField(info, "slave"+strconv.Itoa(i))
+				if strings.Contains(line, "state=online") {
+					_, off, _ := strings.Cut(line, "offset=")
+					off, _, _ = strings.Cut(off, ",")
+					if o, err := strconv.ParseInt(off, 10, 64); err == nil && o >= target {
+						inSync++
+					}
+				}
+			}
+			if inSync == n {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%d replicas did not catch up with %s", n, master.Options().Addr)
+}
+
+// TestReplicasConformance runs the conformance suites on a store and a
+// limiter that wait for a replica after every write.
+func TestReplicasConformance(t *testing.T) {
+	t.Parallel()
+	master, _ := startPair(t)
+	c := redis.NewClient(slowly(recommendedOptions(master.addr)))
+	t.Cleanup(func() { _ = c.Close() })
+	opt := redisstore.WithReplicas(1, slowWait)
+	t.Run("Store", func(t *testing.T) {
+		storetest.TestStore(t, func(t *testing.T) passauth.Store { return redisstore.New(c, opt) })
+	})
+	t.Run("Limiter", func(t *testing.T) {
+		storetest.TestLimiter(t, func(t *testing.T, limit passauth.Limit) passauth.Limiter {
+			return redisstore.NewLimiter(c, limit, opt, redisstore.WithPrefix("passauth-test:"+rand.Text()+":"))
+		})
+	})
+}
+
+// TestReplicaStoppedFailsClosed stops the replica (SIGSTOP) and checks that
+// with WithReplicas every write fails with an error matching
+// ErrNotReplicated and ErrStoreUnavailable, though the master applied it;
+// that a repeat of a write that changes nothing (the retry of a rotation,
+// denying a key again with an earlier time) is not confirmed either while
+// the replica lacks what it repeats; that reads go on; that without
+// WithReplicas writes go on (and are at risk); and that once the replica is
+// back, the retry of the failed rotation answers RotateOK.
+func TestReplicaStoppedFailsClosed(t *testing.T) {
+	t.Parallel()
+	master, replica := startPair(t)
+	c := redis.NewClient(recommendedOptions(master.addr))
+	t.Cleanup(func() { _ = c.Close() })
+	admin := master.client()
+	prefix := "passauth-test:" + rand.Text() + ":"
+	opts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, recWait)}
+	s := redisstore.New(c, opts...)
+	l := redisstore.NewLimiter(c, passauth.Limit{Burst: 5, Interval: time.Hour}, opts...)
+	// The writes that must succeed wait longer, for loaded machines.
+	slow := redis.NewClient(slowly(recommendedOptions(master.addr)))
+	t.Cleanup(func() { _ = slow.Close() })
+	slowOpts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, slowWait)}
+	sSlow := redisstore.New(slow, slowOpts...)
+	later := time.Now().Add(time.Hour)
+
+	// Confirmed before the replica stops.
+	fam, fam2, id0 := rand.Text(), rand.Text(), rand.Text()
+	for _, f := range []string{fam, fam2} {
+		res, err := sSlow.Rotate(t.Context(), f, "", id0, later)
+		require.NoError(t, err)
+		require.Equal(t, passauth.RotateOK, res)
+	}
+	key, at := "jti:"+rand.Text(), time.Now()
+	require.NoError(t, sSlow.Deny(t.Context(), key, at, later))
+	user := "user:" + rand.Text()
+	_, err := redisstore.NewLimiter(slow, passauth.Limit{Burst: 5, Interval: time.Hour}, slowOpts...).Allow(t.Context(), user)
+	require.NoError(t, err)
+
+	resume := replica.pause()
+	// A fresh client: its connection has written nothing, so that a WAIT
+	// after a script that wrote nothing would find nothing to wait for.
+	fresh := redis.NewClient(recommendedOptions(master.addr))
+	t.Cleanup(func() { _ = fresh.Close() })
+	sFresh := redisstore.New(fresh, opts...)
+	id1 := rand.Text()
+	writes := []storeOp{
+		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, fam, id0, id1, later); return err }},
+		{"Rotate repeated on another connection", func(ctx context.Context) error {
+			_, err := sFresh.Rotate(ctx, fam, id0, id1, later)
+			return err
+		}},
+		{"Rotate creating", func(ctx context.Context) error { _, err := s.Rotate(ctx, rand.Text(), "", id0, later); return err }},
+		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, fam2) }},
+		{"Deny", func(ctx context.Context) error { return s.Deny(ctx, "jti:"+rand.Text(), time.Now(), later) }},
+		{"Deny again, earlier, on another connection", func(ctx context.Context) error {
+			return sFresh.Deny(ctx, key, at.Add(-time.Second), later)
+		}},
+		{"Allow", func(ctx context.Context) error { _, err := l.Allow(ctx, user); return err }},
+		{"Forgive", func(ctx context.Context) error { return l.Forgive(ctx, user) }},
+	}
+	for _, op := range writes {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		err := op.call(ctx)
+		cancel()
+		require.ErrorIs(t, err, redisstore.ErrNotReplicated, op.name)
+		require.ErrorIs(t, err, passauth.ErrStoreUnavailable, op.name)
+		assert.True(t, strings.HasPrefix(err.Error(), "redisstore: "), "error text %q", err)
+	}
+	assert.Equal(t, id1, admin.HGet(t.Context(), prefix+"{"+fam+"}:fam", "cur").Val(), "the master applied the rotation")
+	assert.Equal(t, "1", admin.HGet(t.Context(), prefix+"{"+fam2+"}:fam", "rev").Val(), "the master applied the revocation")
+
+	_, found, err := s.Denied(t.Context(), key)
+	require.NoError(t, err, "reads do not wait")
+	assert.True(t, found)
+
+	plain := redisstore.New(c, redisstore.WithPrefix(prefix))
+	res, err := plain.Rotate(t.Context(), rand.Text(), "", id0, later)
+	require.NoError(t, err, "a write without WithReplicas")
+	assert.Equal(t, passauth.RotateOK, res)
+
+	resume()
+	waitInSync(t, admin, 1)
+	res, err = sSlow.Rotate(t.Context(), fam, id0, id1, later)
+	require.NoError(t, err, "the retry once the replica is back")
+	assert.Equal(t, passauth.RotateOK, res, "the retry of a rotation that was applied but not confirmed")
+}
+
+// TestLostAnswerWithReplicas loses the answer to a rotation with
+// WithReplicas: the client retries the pipeline of the script and WAIT, and
+// the retry answers RotateOK once the replica holds the rotation.
+func TestLostAnswerWithReplicas(t *testing.T) {
+	t.Parallel()
+	master, _ := startPair(t)
+	p := newLossyProxy(t, master.addr, false)
+	c := redis.NewClient(slowly(recommendedOptions(p.addr)))
+	t.Cleanup(func() { _ = c.Close() })
+	s := redisstore.New(c, redisstore.WithReplicas(1, slowWait))
+	later := time.Now().Add(time.Hour)
+	fam, id0, id1 := rand.Text(), rand.Text(), "lost-answer-"+rand.Text()
+	res, err := s.Rotate(t.Context(), fam, "", id0, later)
+	require.NoError(t, err)
+	require.Equal(t, passauth.RotateOK, res)
+
+	p.dropAnswerTo(id1)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*slowIOTimeout)
+	defer cancel()
+	res, err = s.Rotate(ctx, fam, id0, id1, later)
+	require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+	require.NoError(t, err)
+	assert.Equal(t, passauth.RotateOK, res)
+	assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
+}

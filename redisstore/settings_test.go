@@ -1,0 +1,338 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/redisstore"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The client settings the package documentation recommends, for the
+// deadline of one second that passauth gives each store call by default:
+// the context cuts every wait short, and each attempt's timeouts are short
+// enough that a retry after a lost answer fits in the budget.
+const (
+	recDialTimeout = 500 * time.Millisecond
+	recIOTimeout   = 400 * time.Millisecond // ReadTimeout and WriteTimeout
+	recMaxRetries  = 2
+	recReload      = time.Second // ClusterStateReloadInterval
+	recWait        = 200 * time.Millisecond
+)
+
+// Longer timeouts, for the tests of WithReplicas whose writes must succeed
+// even on a loaded machine, where a replica may take longer than recWait to
+// acknowledge: what they test does not depend on the timeouts.
+const (
+	slowIOTimeout = 3 * time.Second
+	slowWait      = time.Second
+)
+
+// slowly lengthens the I/O timeouts of opts to slowIOTimeout.
+func slowly(opts *redis.Options) *redis.Options {
+	opts.ReadTimeout, opts.WriteTimeout = slowIOTimeout, slowIOTimeout
+	return opts
+}
+
+func recommendedOptions(addr string) *redis.Options {
+	return &redis.Options{
+		Addr:                  addr,
+		ContextTimeoutEnabled: true,
+		DialTimeout:           recDialTimeout,
+		ReadTimeout:           recIOTimeout,
+		WriteTimeout:          recIOTimeout,
+		MaxRetries:            recMaxRetries,
+	}
+}
+
+func recommendedClusterOptions(addrs []string) *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs:                      addrs,
+		ContextTimeoutEnabled:      true,
+		DialTimeout:                recDialTimeout,
+		ReadTimeout:                recIOTimeout,
+		WriteTimeout:               recIOTimeout,
+		ClusterStateReloadInterval: recReload,
+	}
+}
+
+func recommendedFailoverOptions(master string, sentinels []string) *redis.FailoverOptions {
+	return &redis.FailoverOptions{
+		MasterName:            master,
+		SentinelAddrs:         sentinels,
+		ContextTimeoutEnabled: true,
+		DialTimeout:           recDialTimeout,
+		ReadTimeout:           recIOTimeout,
+		WriteTimeout:          recIOTimeout,
+		MaxRetries:            recMaxRetries,
+	}
+}
+
+// TestRecommendedSettingsBound checks the bound the package documentation
+// promises with its recommended settings: against a Redis that accepts
+// connections and never answers, every call of a Store and a Limiter, with
+// or without WithReplicas, on each kind of client, fails with an error
+// matching ErrStoreUnavailable once its context's deadline passes, client
+// retries included. The bound asserted is far above the deadline, for
+// loaded machines: it catches a call that waits out its retries (several
+// seconds), not a slow one. It needs no Redis server.
+func TestRecommendedSettingsBound(t *testing.T) {
+	t.Parallel()
+	const (
+		deadline = 200 * time.Millisecond
+		bound    = 3 * time.Second
+	)
+	silent := silentAddr(t)
+	clients := []struct {
+		name   string
+		client redis.UniversalClient
+	}{
+		{"NewClient", redis.NewClient(recommendedOptions(silent))},
+		{"NewClusterClient", redis.NewClusterClient(recommendedClusterOptions([]string{silent}))},
+		{"NewFailoverClient", redis.NewFailoverClient(recommendedFailoverOptions("mymaster", []string{silent}))},
+	}
+	for _, c := range clients {
+		t.Cleanup(func() { _ = c.client.Close() })
+		for _, replicas := range []int{0, 1} {
+			name := c.name
+			var opts []redisstore.Option
+			if replicas > 0 {
+				name += " WithReplicas"
+				opts = append(opts, redisstore.WithReplicas(replicas, recWait))
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				ops := storeOps(redisstore.New(c.client, opts...))
+				l := redisstore.NewLimiter(c.client, passauth.Limit{Burst: 5, Interval: time.Minute}, opts...)
+				ops = append(ops,
+					storeOp{"Allow", func(ctx context.Context) error { _, err := l.Allow(ctx, "user:alice"); return err }},
+					storeOp{"Forgive", func(ctx context.Context) error { return l.Forgive(ctx, "user:alice") }})
+				for _, op := range ops {
+					t.Run(op.name, func(t *testing.T) {
+						t.Parallel()
+						ctx, cancel := context.WithTimeout(context.Background(), deadline)
+						defer cancel()
+						start := time.Now()
+						err := withinBound(t, func() error { return op.call(ctx) })
+						elapsed := time.Since(start)
+						require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+						assert.Less(t, elapsed, bound, "a call with a %v deadline", deadline)
+					})
+				}
+			})
+		}
+	}
+}
+
+// TestLostAnswer loses the answer to a rotation that Redis ran: a proxy
+// between the client and the server reads the answer and drops it. With the
+// recommended settings the client retries, and the store's idempotent
+// rotation answers the retry RotateOK, so the refresh succeeds. Without
+// retries (MaxRetries -1) the call fails although the rotation happened,
+// and the refresh a client then sends again, which passauth runs with a new
+// token ID, is taken for reuse: the session ends.
+func TestLostAnswer(t *testing.T) {
+	target := redisAddr(t)
+	t.Parallel()
+	direct := newClient(t)
+	cases := []struct {
+		name       string
+		retries    int
+		closeConn  bool
+		wantResult passauth.RotateResult // 0: an error
+	}{
+		{"retried after a read timeout", recMaxRetries, false, passauth.RotateOK},
+		{"retried after the connection closes", recMaxRetries, true, passauth.RotateOK},
+		{"not retried", -1, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newLossyProxy(t, target, tc.closeConn)
+			opts := recommendedOptions(p.addr)
+			opts.MaxRetries = tc.retries
+			c := redis.NewClient(opts)
+			t.Cleanup(func() { _ = c.Close() })
+			prefix := newPrefix(t, direct)
+			s := redisstore.New(c, redisstore.WithPrefix(prefix))
+			later := time.Now().Add(time.Hour)
+
+			fam, id0, id1 := rand.Text(), rand.Text(), "lost-answer-"+rand.Text()
+			// The server has the script from then on: the rotation below is
+			// one EVALSHA, run at its first sending.
+			res, err := s.Rotate(t.Context(), fam, "", id0, later)
+			require.NoError(t, err)
+			require.Equal(t, passauth.RotateOK, res)
+
+			p.dropAnswerTo(id1)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			res, err = s.Rotate(ctx, fam, id0, id1, later)
+			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+			assert.Equal(t, id1, direct.HGet(t.Context(), prefix+"{"+fam+"}:fam", "cur").Val(), "the server ran the rotation")
+			if tc.wantResult != 0 {
+				require.NoError(t, err)
+				assert.Equal(t, tc.wantResult, res)
+				assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
+				res, err = s.Rotate(t.Context(), fam, id1, rand.Text(), later)
+				require.NoError(t, err)
+				assert.Equal(t, passauth.RotateOK, res, "next rotation")
+				return
+			}
+			require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+			assert.Equal(t, int32(1), p.sent.Load(), "times the rotation was sent")
+			res, err = s.Rotate(t.Context(), fam, id0, rand.Text(), later)
+			require.NoError(t, err)
+			assert.Equal(t, passauth.RotateReused, res, "the client's second try, with a new ID")
+		})
+	}
+
+	// A retried Allow counts the attempt twice: the lost answer costs the
+	// key one attempt of its budget (the limiter fails closed).
+	t.Run("Allow retried", func(t *testing.T) {
+		t.Parallel()
+		p := newLossyProxy(t, target, false)
+		c := redis.NewClient(recommendedOptions(p.addr))
+		t.Cleanup(func() { _ = c.Close() })
+		prefix := newPrefix(t, direct)
+		l := redisstore.NewLimiter(c, passauth.Limit{Burst: 3, Interval: time.Hour}, redisstore.WithPrefix(prefix))
+		key := "user:" + rand.Text()
+		_, err := l.Allow(t.Context(), "user:warm-up") // loads the script
+		require.NoError(t, err)
+
+		redisKey := redisstore.LimiterKey(prefix, key)
+		p.dropAnswerTo(redisKey[len(prefix):])
+		wait, err := l.Allow(t.Context(), key)
+		require.NoError(t, err)
+		require.Zero(t, wait)
+		require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+		wait, err = l.Allow(t.Context(), key)
+		require.NoError(t, err)
+		require.Zero(t, wait, "second attempt")
+		wait, err = l.Allow(t.Context(), key)
+		require.NoError(t, err)
+		assert.Positive(t, wait, "third attempt, with a Burst of 3")
+	})
+}
+
+// lossyProxy forwards loopback connections to a Redis server, and drops the
+// server's answer to the first command that holds a marker the test sets:
+// it reads that answer (so the server has run the command) and discards it,
+// and everything after it on that connection; with closeConn it then closes
+// the connection, otherwise it leaves the client waiting.
+type lossyProxy struct {
+	addr      string
+	target    string
+	closeConn bool
+
+	marker  atomic.Pointer[[]byte]
+	sent    atomic.Int32 // commands sent with the marker
+	dropped atomic.Bool  // an answer was dropped
+
+	mu    sync.Mutex
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func newLossyProxy(t *testing.T, target string, closeConn bool) *lossyProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &lossyProxy{addr: l.Addr().String(), target: target, closeConn: closeConn}
+	p.wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.serve(conn)
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// dropAnswerTo arms the proxy: the answer to the next command holding
+// marker is dropped.
+func (p *lossyProxy) dropAnswerTo(marker string) {
+	b := []byte(marker)
+	p.marker.Store(&b)
+}
+
+func (p *lossyProxy) serve(client net.Conn) {
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		_ = client.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns = append(p.conns, client, server)
+	p.mu.Unlock()
+	var drop atomic.Bool
+	closeBoth := func() {
+		_ = client.Close()
+		_ = server.Close()
+	}
+	// Client to server: note the marker before the command reaches the
+	// server, so that its answer cannot come back first.
+	p.wg.Go(func() {
+		defer closeBoth()
+		buf := make([]byte, 64<<10)
+		var tail []byte
+		for {
+			n, err := client.Read(buf)
+			if err != nil {
+				return
+			}
+			if m := p.marker.Load(); m != nil {
+				seen := append(tail, buf[:n]...)
+				if bytes.Contains(seen, *m) {
+					p.sent.Add(1)
+					if !p.dropped.Swap(true) {
+						drop.Store(true)
+					}
+				}
+				tail = append([]byte(nil), seen[max(0, len(seen)-len(*m)):]...)
+			}
+			if _, err := server.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
+	// Server to client.
+	p.wg.Go(func() {
+		defer closeBoth()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := server.Read(buf)
+			if err != nil {
+				return
+			}
+			if drop.Load() {
+				if p.closeConn {
+					return
+				}
+				continue
+			}
+			if _, err := client.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
+}
