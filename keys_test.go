@@ -330,15 +330,16 @@ func TestJWKSHandler(t *testing.T) {
 	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String(), "secrets only: an empty set")
 }
 
-// TestMetadataHandler checks the RFC 8414 document and what makes the
-// handler panic.
+// TestMetadataHandler checks the RFC 8414 document and what the handler
+// refuses.
 func TestMetadataHandler(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, withIssuer("https://auth.example.test/tenant"), withMemoryStore)
-	h := f.iss.MetadataHandler(passauth.Metadata{
+	h, err := f.iss.MetadataHandler(passauth.Metadata{
 		TokenEndpoint: "/tenant/token", JWKSURI: "https://keys.example.test/jwks.json",
 		RevocationEndpoint: "revoke", Scopes: []string{"me", "items"},
 	})
+	require.NoError(t, err)
 	rec := do(t, h, httpReq{method: http.MethodGet})
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.JSONEq(t, `{
@@ -357,17 +358,15 @@ func TestMetadataHandler(t *testing.T) {
 		"no issuer": "", "not a URL": "my-service", "http": "http://auth.example.test",
 		"a query": "https://auth.example.test/?t=1", "a fragment": "https://auth.example.test/#x",
 	} {
-		assert.Panics(t, func() {
-			newFixture(t, withIssuer(issuer)).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
-		}, name)
+		_, err := newFixture(t, withIssuer(issuer)).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
+		assert.Error(t, err, name)
 	}
-	assert.NotPanics(t, func() {
-		newFixture(t, withIssuer("http://127.0.0.1:8000")).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
-	}, "http on loopback, for development")
-	assert.Panics(t, func() { f.iss.MetadataHandler(passauth.Metadata{}) }, "no token endpoint")
-	assert.Panics(t, func() {
-		f.iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "http://evil.example/token"})
-	}, "an http endpoint")
+	_, err = newFixture(t, withIssuer("http://127.0.0.1:8000")).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
+	assert.NoError(t, err, "http on loopback, for development")
+	_, err = f.iss.MetadataHandler(passauth.Metadata{})
+	assert.Error(t, err, "no token endpoint")
+	_, err = f.iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "http://evil.example/token"})
+	assert.Error(t, err, "an http endpoint")
 }
 
 // TestKeySelectionAttacks sends the classic attacks on key selection to an

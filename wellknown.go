@@ -2,6 +2,7 @@ package passauth
 
 import (
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,25 +61,27 @@ type Metadata struct {
 // since there is no authorization endpoint. It answers GET and HEAD, as
 // JWKSHandler does.
 //
-// MetadataHandler panics, as a mistake in the program, when Config.Issuer
-// is not an https URL (http only on a loopback host) without query or
-// fragment, as RFC 8414 §2 requires, or when m.TokenEndpoint is empty or a
-// URL of m does not resolve against it.
-func (iss *TokenIssuer) MetadataHandler(m Metadata) http.Handler {
+// MetadataHandler fails when Config.Issuer is not an https URL (http only
+// on a loopback host) without query or fragment, as RFC 8414 §2 requires,
+// or when m.TokenEndpoint is empty or a URL of m does not resolve against
+// it to one.
+func (iss *TokenIssuer) MetadataHandler(m Metadata) (http.Handler, error) {
 	issuer, err := url.Parse(iss.tokens.issuer)
 	if err != nil || !secureURL(issuer) || issuer.RawQuery != "" || issuer.Fragment != "" || issuer.ForceQuery {
-		panic("passauth: MetadataHandler needs Config.Issuer, an https URL without query or fragment")
+		return nil, errors.New("passauth: MetadataHandler needs Config.Issuer, an https URL without query or fragment")
 	}
 	if m.TokenEndpoint == "" {
-		panic("passauth: MetadataHandler needs Metadata.TokenEndpoint")
+		return nil, errors.New("passauth: MetadataHandler needs Metadata.TokenEndpoint")
 	}
+	var bad bool
 	resolve := func(ref string) string {
 		if ref == "" {
 			return ""
 		}
 		u, err := issuer.Parse(ref)
 		if err != nil || !secureURL(u) {
-			panic("passauth: MetadataHandler: an endpoint of Metadata is not an https URL")
+			bad = true
+			return ""
 		}
 		return u.String()
 	}
@@ -102,11 +105,14 @@ func (iss *TokenIssuer) MetadataHandler(m Metadata) http.Handler {
 		GrantTypesSupported:      []string{"password", "refresh_token"},
 		TokenEndpointAuthMethods: []string{"none"},
 	}
+	if bad {
+		return nil, errors.New("passauth: MetadataHandler: an endpoint of Metadata is not an https URL")
+	}
 	if doc.RevocationEndpoint != "" {
 		doc.RevocationEndpointAuthMethods = []string{"none"}
 	}
 	body, _ := json.Marshal(doc)
-	return publicDocument(body, "application/json")
+	return publicDocument(body, "application/json"), nil
 }
 
 // secureURL reports whether u is an absolute https URL, or an http one on a
