@@ -78,10 +78,12 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 		if err := iss.rotate(ctx, claims, m); err != nil {
 			return TokenPair{}, err
 		}
-		// A revocation of the session or of its subject made between the
-		// check above and the rotation ends this session too: the pair just
-		// minted is not handed out.
-		if err := s.checkDenied(ctx, claims); err != nil {
+		// A revocation of the subject made between the check above and the
+		// rotation ends this session too: the pair just minted is not handed
+		// out. (One of the session, a logout, revokes its family, which the
+		// store's rotation sees; and the reuse that concurrent refreshes of
+		// this token cause must not take back the one that won.)
+		if err := s.checkSubject(ctx, claims); err != nil {
 			return TokenPair{}, err
 		}
 	}
@@ -285,6 +287,20 @@ func (s *sessions) checkDenied(ctx context.Context, c *Claims, keys ...string) e
 	bounded, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	at, found, err := s.store.Denied(bounded, keys...)
+	if err != nil {
+		return s.failure(ctx, "checking revocation", err, c)
+	}
+	if found && !authTime(c).After(at) {
+		return errTokenRevoked
+	}
+	return nil
+}
+
+// checkSubject is checkDenied for the subject's denial alone.
+func (s *sessions) checkSubject(ctx context.Context, c *Claims) error {
+	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	at, found, err := s.store.Denied(bounded, denySubjectPrefix+c.Subject)
 	if err != nil {
 		return s.failure(ctx, "checking revocation", err, c)
 	}
