@@ -12,6 +12,14 @@
 // refresh tokens. Other variables:
 //
 //   - ADDR: the listening address (default 127.0.0.1:8000);
+//   - ISSUER: passauth.Config.Issuer, the "iss" of every token and the
+//     issuer of the RFC 8414 metadata (default http:// and the address it
+//     listens on); it must be an https URL, or http on a loopback host;
+//   - ACCESS_TOKEN_SIGNING_KEY, ACCESS_TOKEN_PREVIOUS_KEYS,
+//     ACCESS_TOKEN_PREVIOUS_SECRET and REFRESH_TOKEN_PREVIOUS_SECRET: the
+//     keys of passauth.ConfigFromEnv, for asymmetric access tokens (which
+//     examples/resource verifies with the JWKS alone) and key rotation;
+//     with a signing key, no access secret is generated;
 //   - DEMO_USERNAME and DEMO_PASSWORD: the one user (default johndoe and
 //     secret), whose password is hashed with passauth.HashPassword (Argon2id)
 //     at startup;
@@ -63,6 +71,8 @@
 //	                        out is this call with the refresh token
 //	GET  /api/users/me      {"username": <sub>}; a Bearer access token with scope me
 //	GET  /api/items         a fixed list of items; a Bearer access token with scope items
+//	GET  /.well-known/jwks.json                  the JWK Set of the access tokens' public keys
+//	GET  /.well-known/oauth-authorization-server RFC 8414 metadata (issuer, endpoints, jwks_uri)
 //	GET  /openapi.json      the OpenAPI 3.1 document of these routes
 //	GET  /docs              Swagger UI on that document
 package main
@@ -149,13 +159,21 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return fmt.Errorf("hashing DEMO_PASSWORD: %w", err)
 	}
-	handler, err := newHandler(demoConfig(cfg, store, logger), getenvOr("DEMO_USERNAME", defaultUsername), hash, swaggerUI)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", getenvOr("ADDR", defaultAddr))
 	if err != nil {
 		return err
 	}
-
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", getenvOr("ADDR", defaultAddr))
+	defer ln.Close()
+	cfg.Issuer = getenvOr("ISSUER", "http://"+ln.Addr().String())
+	if !metadataIssuer(cfg.Issuer) {
+		if os.Getenv("ISSUER") != "" {
+			return errors.New("ISSUER is not an https URL (or http on a loopback host) without query or fragment")
+		}
+		logger.Warn("no RFC 8414 metadata: the server listens beyond loopback; set ISSUER to its public https URL",
+			"issuer", cfg.Issuer)
+	}
+	handler, err := newHandler(demoConfig(cfg, store, logger), getenvOr("DEMO_USERNAME", defaultUsername), hash, swaggerUI)
 	if err != nil {
 		return err
 	}
@@ -200,7 +218,7 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 	var generated []string
 	for _, name := range []string{"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET"} {
-		if os.Getenv(name) != "" {
+		if os.Getenv(name) != "" || (name == "ACCESS_TOKEN_SECRET" && os.Getenv("ACCESS_TOKEN_SIGNING_KEY") != "") {
 			continue
 		}
 		if err := os.Setenv(name, randomSecret()); err != nil {
@@ -350,6 +368,20 @@ func randomSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// metadataIssuer reports whether issuer may publish RFC 8414 metadata: an
+// https URL, or http on a loopback host, without query or fragment.
+func metadataIssuer(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Scheme == "http" && (u.Hostname() == "localhost" || ip != nil && ip.IsLoopback())
+}
+
 // getenvOr returns the environment variable name, or def when it is unset or
 // empty.
 func getenvOr(name, def string) string {
@@ -386,6 +418,16 @@ func newHandler(cfg passauth.Config, username, passwordHash, swaggerUI string) (
 	mux.Handle("/api/auth/revoke", iss.RevocationHandler())
 	mux.Handle("GET /api/users/me", iss.Authenticate(passauth.RequireScope("me")(http.HandlerFunc(me))))
 	mux.Handle("GET /api/items", iss.Authenticate(passauth.RequireScope("items")(http.HandlerFunc(items))))
+	mux.Handle("/.well-known/jwks.json", iss.JWKSHandler())
+	meta, err := iss.MetadataHandler(passauth.Metadata{
+		TokenEndpoint:      "/api/auth/login",
+		JWKSURI:            "/.well-known/jwks.json",
+		RevocationEndpoint: "/api/auth/revoke",
+		Scopes:             []string{"me", "items"},
+	})
+	if err == nil { // run has said why not when it is not
+		mux.Handle("/.well-known/oauth-authorization-server", meta)
+	}
 	mux.Handle("GET /openapi.json", spec)
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/swagger-initializer.js", docsInit)

@@ -25,6 +25,10 @@ const (
 	testRefreshSecret = "demo-test-refresh-secret-0123456789abcdef"
 )
 
+// testIssuer is the issuer of the test servers, as run makes it from the
+// address it listens on.
+const testIssuer = "http://127.0.0.1:8000"
+
 // testSwaggerUI is the Swagger UI asset base of the test servers.
 const testSwaggerUI = "https://swagger-ui.test/dist"
 
@@ -41,6 +45,7 @@ func newTestHandler(t *testing.T, store passauth.Store, logger *slog.Logger) htt
 		AccessTTL:      15 * time.Minute,
 		RefreshTTL:     24 * time.Hour,
 		PasswordHasher: passauth.Bcrypt{Cost: bcrypt.MinCost},
+		Issuer:         testIssuer,
 	}
 	h, err := newHandler(demoConfig(cfg, store, logger), "johndoe", string(hash), testSwaggerUI)
 	require.NoError(t, err)
@@ -79,7 +84,7 @@ func do(t *testing.T, req *http.Request) result {
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	res := result{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/jwk-set+json") {
 		require.True(t, json.Valid(raw), "invalid JSON: %s", raw)
 		if len(raw) > 0 && raw[0] == '{' {
 			require.NoError(t, json.Unmarshal(raw, &res.body))

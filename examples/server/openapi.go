@@ -175,6 +175,29 @@ func newOpenAPIDocument() openAPIDocument {
 				})}),
 				Security: requires("me"),
 			}},
+			"/.well-known/jwks.json": {"get": {
+				Tags:        []string{"keys"},
+				Summary:     "The issuer's public keys",
+				Description: "The JWK Set (RFC 7517) of the public keys that verify access tokens; empty when only secrets sign them.",
+				OperationID: "jwks",
+				Responses: map[string]response{"200": {Description: "The JWK Set", Content: map[string]mediaType{
+					"application/jwk-set+json": {Schema: schema{
+						"type":       "object",
+						"required":   []string{"keys"},
+						"properties": map[string]schema{"keys": {"type": "array", "items": schema{"type": "object"}}},
+					}},
+				}}},
+			}},
+			"/.well-known/oauth-authorization-server": {"get": {
+				Tags:        []string{"keys"},
+				Summary:     "Authorization server metadata",
+				Description: "RFC 8414 metadata: the issuer, the token, revocation and JWKS endpoints, the grant types and scopes.",
+				OperationID: "metadata",
+				Responses: map[string]response{"200": {Description: "The metadata", Content: jsonBody(schema{
+					"type":     "object",
+					"required": []string{"issuer", "token_endpoint", "response_types_supported"},
+				})}},
+			}},
 			"/api/items": {"get": {
 				Tags:        []string{"items"},
 				Summary:     "Read items",

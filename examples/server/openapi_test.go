@@ -107,6 +107,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			security:  []any{map[string]any{"OAuth2PasswordBearer": []any{"items"}}},
 			responses: []string{"200", "401", "403"},
 		},
+		{path: "/.well-known/jwks.json", method: "get", responses: []string{"200"}},
+		{path: "/.well-known/oauth-authorization-server", method: "get", responses: []string{"200"}},
 	}
 	var described []string
 	for _, tt := range tests {

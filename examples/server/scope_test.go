@@ -140,6 +140,7 @@ func TestIssuedTokenScopes(t *testing.T) {
 		RefreshSecret: []byte(testRefreshSecret),
 		AccessTTL:     15 * time.Minute,
 		RefreshTTL:    24 * time.Hour,
+		Issuer:        testIssuer, // the server's, as the demo's own code would mint
 	})
 	require.NoError(t, err)
 
