@@ -120,7 +120,9 @@ func (s *issuerServer) deploy(t *testing.T, keys ...passauth.Key) *passauth.Toke
 	mux := http.NewServeMux()
 	mux.Handle(loginPath, iss.TokenHandler(s.users))
 	mux.Handle(jwksPath, iss.JWKSHandler())
-	mux.Handle(metadataPath, iss.MetadataHandler(passauth.Metadata{TokenEndpoint: loginPath, JWKSURI: jwksPath}))
+	meta, err := iss.MetadataHandler(passauth.Metadata{TokenEndpoint: loginPath, JWKSURI: jwksPath})
+	require.NoError(t, err)
+	mux.Handle(metadataPath, meta)
 	s.mu.Lock()
 	s.handler = mux
 	s.mu.Unlock()
