@@ -10,7 +10,8 @@ import (
 // again is not parsed and its HMAC not recomputed (as gateways such as
 // Envoy's jwt_authn do). It is keyed by a seeded hash of the token and
 // holds the token itself, so a hash collision is a miss, never a false hit.
-// An entry never outlives its token's exp (plus leeway); revocation is
+// An entry never outlives its token's exp (plus leeway), nor the key set
+// that verified it (a Verifier's, when it changes); revocation is
 // checked after the cache, on every call, when Config.CheckRevoked is set.
 //
 // The cache is split into shards, each under its own lock, and holds at
@@ -33,6 +34,7 @@ type cacheEntry struct {
 	token  string
 	claims Claims
 	until  time.Time // exp plus leeway
+	keys   *keySet   // the key set that verified it
 }
 
 func newVerifyCache(size int) *verifyCache {
@@ -43,26 +45,27 @@ func newVerifyCache(size int) *verifyCache {
 	return c
 }
 
-// get returns a copy of the claims of token if it was verified before and
-// has not expired at now.
-func (c *verifyCache) get(token string, now time.Time) (*Claims, bool) {
+// get returns a copy of the claims of token if it was verified before, with
+// the key set keys (a Verifier's set that has changed since, a retired key
+// gone, is a miss), and has not expired at now.
+func (c *verifyCache) get(token string, keys *keySet, now time.Time) (*Claims, bool) {
 	h := maphash.String(c.seed, token)
 	s := &c.shards[h%cacheShards]
 	s.mu.RLock()
 	e := s.m[h]
 	s.mu.RUnlock()
-	if e == nil || e.token != token || !now.Before(e.until) {
+	if e == nil || e.token != token || e.keys != keys || !now.Before(e.until) {
 		return nil, false
 	}
 	claims := e.claims // a copy: callers may not share one Claims
 	return &claims, true
 }
 
-// put remembers the verified claims of token until until.
-func (c *verifyCache) put(token string, claims *Claims, until, now time.Time) {
+// put remembers the claims of token, verified with keys, until until.
+func (c *verifyCache) put(token string, claims *Claims, keys *keySet, until, now time.Time) {
 	h := maphash.String(c.seed, token)
 	s := &c.shards[h%cacheShards]
-	e := &cacheEntry{token: token, claims: *claims, until: until}
+	e := &cacheEntry{token: token, claims: *claims, until: until, keys: keys}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.m[h]; !ok && len(s.m) >= c.perShard {

@@ -13,7 +13,7 @@ func TestVerifyCacheBound(t *testing.T) {
 	c := newVerifyCache(64)
 	now := time.Now()
 	for i := range 10_000 {
-		c.put("token"+strconv.Itoa(i), &Claims{Subject: "s"}, now.Add(time.Hour), now)
+		c.put("token"+strconv.Itoa(i), &Claims{Subject: "s"}, nil, now.Add(time.Hour), now)
 	}
 	total := 0
 	for i := range c.shards {

@@ -75,8 +75,8 @@ type Config struct {
 	// VerifyCacheSize, when positive, makes VerifyAccess (and so
 	// Authenticate) remember up to that many verified access tokens, so that
 	// a token presented again costs a map lookup instead of a parse and an
-	// HMAC. An entry never outlives its token, and Config.CheckRevoked is
-	// still checked on every call. It costs memory (about the token's size
+	// HMAC. An entry never outlives its token, nor the key set that verified
+	// it, and Config.CheckRevoked is still checked on every call. It costs memory (about the token's size
 	// and 300 bytes an entry) and keeps verified tokens in memory. Zero
 	// means no cache.
 	VerifyCacheSize int

@@ -165,13 +165,13 @@ func (t *tokens) verifyAccess(token string) (*Claims, error) {
 	if t.cache == nil {
 		return t.verify(&t.access, token)
 	}
-	now := t.now()
-	if c, ok := t.cache.get(token, now); ok {
+	now, keys := t.now(), t.access.keys.load()
+	if c, ok := t.cache.get(token, keys, now); ok {
 		return c, nil
 	}
 	c, err := t.verify(&t.access, token)
 	if err == nil {
-		t.cache.put(token, c, c.ExpiresAt.Add(t.leeway), now)
+		t.cache.put(token, c, keys, c.ExpiresAt.Add(t.leeway), now)
 	}
 	return c, err
 }

@@ -337,3 +337,28 @@ func TestVerifierFetchLimits(t *testing.T) {
 	err = newTestVerifier(t, redirect.URL, clock, &eventRecorder{}).Refresh(context.Background())
 	require.ErrorIs(t, err, passauth.ErrKeysUnavailable)
 }
+
+// TestVerifierCacheForgetsRetiredKeys verifies a token through a Verifier's
+// verified-token cache, then retires its key at the issuer: once the
+// Verifier has the new set, the cached token is refused too, not accepted
+// until its expiry. (Removing a compromised key takes effect at once.)
+func TestVerifierCacheForgetsRetiredKeys(t *testing.T) {
+	t.Parallel()
+	f := signingIssuer(t, passauth.SigningKey(ecKey()))
+	srv := newKeyServer(t, f.iss.JWKSHandler())
+	events := &eventRecorder{}
+	v := newTestVerifier(t, srv.URL, f.clock, events, func(c *passauth.VerifierConfig) { c.VerifyCacheSize = 64 })
+	token := f.login(t, "alice").AccessToken
+	for range 3 {
+		_, err := v.VerifyAccess(context.Background(), token)
+		require.NoError(t, err)
+	}
+
+	next := signingIssuer(t, passauth.SigningKey(edKey()))
+	srv.jwks.set(next.iss.JWKSHandler())
+	f.clock.Advance(301 * time.Second) // the set has aged: the next call fetches in the background
+	_, _ = v.VerifyAccess(context.Background(), token)
+	require.Eventually(t, func() bool { return len(events.of(passauth.EventKeysRefreshed)) == 2 }, 5*time.Second, 10*time.Millisecond)
+	_, err := v.VerifyAccess(context.Background(), token)
+	require.ErrorIs(t, err, passauth.ErrTokenInvalid, "the cached token of a retired key")
+}
