@@ -104,6 +104,16 @@ type Config struct {
 	// at most AccessTTL later.
 	CheckRevoked bool
 
+	// RefreshGrace, when set, is how long after a rotation the refresh token
+	// it replaced may still be presented, by the same client, and answered
+	// with a new access token and the session's current refresh token (the
+	// same ID and expiry, never a second chain), at most 32 times: two tabs
+	// refreshing at once, a page's parallel requests, or a retry after a
+	// lost answer then log nobody out. Past it, or for a token two rotations back, a presentation
+	// is reuse, as without grace. At most MaxRefreshGrace. Zero means strict:
+	// every second presentation is reuse. It needs Store.
+	RefreshGrace time.Duration
+
 	// StoreTimeout bounds every call to Store and to the Limiters, so that
 	// no request waits longer on a store that does not answer: a call that
 	// runs out fails closed, with 503 temporarily_unavailable. Zero means
@@ -220,6 +230,10 @@ func (cfg *Config) validate() error {
 		return errors.New("passauth: Config.SessionTTL is negative or shorter than Config.RefreshTTL")
 	case cfg.CheckRevoked && cfg.Store == nil:
 		return errors.New("passauth: Config.CheckRevoked is set without Config.Store")
+	case cfg.RefreshGrace < 0 || cfg.RefreshGrace > MaxRefreshGrace:
+		return fmt.Errorf("passauth: Config.RefreshGrace is outside 0 to %v", MaxRefreshGrace)
+	case cfg.RefreshGrace > 0 && cfg.Store == nil:
+		return errors.New("passauth: Config.RefreshGrace is set without Config.Store")
 	case cfg.StoreTimeout < 0:
 		return errors.New("passauth: Config.StoreTimeout is negative")
 	// Logins.
@@ -277,6 +291,9 @@ const MaxLeeway = 5 * time.Minute
 // DefaultHashWait is how long a login waits for a hashing slot when
 // Config.HashWait is zero.
 const DefaultHashWait = 2 * time.Second
+
+// MaxRefreshGrace is the longest Config.RefreshGrace NewTokenIssuer accepts.
+const MaxRefreshGrace = time.Minute
 
 // DefaultStoreTimeout bounds each call to the Store and the Limiters when
 // Config.StoreTimeout is zero.

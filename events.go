@@ -29,6 +29,10 @@ const (
 	// was presented again, and its session was revoked. One of the two
 	// parties holding it is likely an attacker.
 	EventRefreshReuse EventKind = "refresh_reuse"
+	// EventRefreshReplayed: the refresh token that the session's current
+	// one replaced was presented again within Config.RefreshGrace (two tabs,
+	// a retry after a lost answer) and answered with the current one.
+	EventRefreshReplayed EventKind = "refresh_replayed"
 	// EventRevoke: a token was revoked (Revoke, RevocationHandler).
 	EventRevoke EventKind = "revoke"
 	// EventRevokeSubject: every session of a subject was revoked.

@@ -583,35 +583,35 @@ func downStore() *flakyStore {
 	return s
 }
 
-func (s *flakyStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
+func (s *flakyStore) Rotate(ctx context.Context, r passauth.Rotation) (passauth.Rotated, error) {
 	if s.down.Load() {
-		return 0, errStoreDown
+		return passauth.Rotated{}, errStoreDown
 	}
-	if oldID == "" && s.create != 0 {
-		return s.create, nil
+	if r.OldID == "" && s.create != 0 {
+		return passauth.Rotated{Result: s.create}, nil
 	}
-	return s.inner.Rotate(ctx, family, oldID, newID, expires)
+	return s.inner.Rotate(ctx, r)
 }
 
-func (s *flakyStore) RevokeFamily(ctx context.Context, family string) error {
-	if s.down.Load() {
-		return errStoreDown
-	}
-	return s.inner.RevokeFamily(ctx, family)
-}
-
-func (s *flakyStore) Deny(ctx context.Context, key string, at, expires time.Time) error {
+func (s *flakyStore) RevokeSession(ctx context.Context, d passauth.Denial) error {
 	if s.down.Load() {
 		return errStoreDown
 	}
-	return s.inner.Deny(ctx, key, at, expires)
+	return s.inner.RevokeSession(ctx, d)
 }
 
-func (s *flakyStore) Denied(ctx context.Context, keys ...string) (time.Time, bool, error) {
+func (s *flakyStore) Deny(ctx context.Context, d passauth.Denial) error {
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return s.inner.Deny(ctx, d)
+}
+
+func (s *flakyStore) Denied(ctx context.Context, q passauth.DenyQuery) (time.Time, bool, error) {
 	if s.down.Load() {
 		return time.Time{}, false, errStoreDown
 	}
-	return s.inner.Denied(ctx, keys...)
+	return s.inner.Denied(ctx, q)
 }
 
 // Hand-made tokens, for the verification tests.

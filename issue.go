@@ -38,6 +38,11 @@ type issueOptions struct {
 
 	sessionID string
 	authTime  time.Time
+
+	// Set by a replay in the grace window: the session's current refresh
+	// token, to sign again with its own ID and expiry.
+	refreshID  string
+	refreshExp time.Time
 }
 
 // WithScope grants the given scopes (RFC 6749 §3.3). Each argument may itself
@@ -139,6 +144,9 @@ func (t *tokens) mint(subject string, o issueOptions, now time.Time) (minted, er
 		return minted{}, err
 	}
 	refreshID := rand.Text()
+	if o.refreshID != "" {
+		refreshID, refreshExp = o.refreshID, o.refreshExp
+	}
 	c.ID, c.ExpiresAt = refreshID, numericDate(refreshExp)
 	refresh, err := t.sign(&t.refresh, &c, o.extra)
 	if err != nil {

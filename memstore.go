@@ -17,7 +17,7 @@ var _ Store = (*MemoryStore)(nil)
 //
 // Each record is kept until the expiry time it was last written with.
 // Expired records are never reported, and a sweep drops them a few at a
-// time inside the write calls (Rotate, RevokeFamily and Deny): each write
+// time inside the write calls (Rotate, RevokeSession and Deny): each write
 // call takes the next four token families and the next four denylist keys
 // of a round-robin order that holds every record, new ones at the end, and
 // drops those that have expired. Each record's place in that order notes
@@ -54,19 +54,33 @@ var _ Store = (*MemoryStore)(nil)
 type MemoryStore struct {
 	mu       sync.RWMutex
 	families sweptMap[familyRecord]
-	denied   sweptMap[denyRecord]
+	// The denylist, a map for each kind of denial, keyed by subject,
+	// session ID and token ID.
+	subjects sweptMap[denyRecord]
+	sessions sweptMap[denyRecord]
+	tokens   sweptMap[denyRecord]
 }
 
 // familyRecord is the state of one token family.
 type familyRecord struct {
-	current string // ID of the family's only valid refresh token
+	subject  string
+	client   string
+	created  time.Time // the session's login time
+	lastUsed time.Time
+
+	current        string    // ID of the family's only valid refresh token
+	currentExpires time.Time // its expiry
+	previous       string    // the token current replaced, "" for none
+	replaced       time.Time // when, by passauth's clock
+	replays        int       // of previous, since
+
 	revoked bool
-	expires time.Time
+	expires time.Time // when the record may be forgotten
 }
 
-// denyRecord is the state of one denylist key.
+// denyRecord is the state of one denial.
 type denyRecord struct {
-	at      time.Time // latest time the key was denied
+	at      time.Time // latest time of the denial
 	expires time.Time
 }
 
@@ -78,44 +92,67 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{}
 }
 
-// Rotate implements [Store.Rotate]. Creating a family that already exists
-// (oldID == "") reports RotateRevoked if it is revoked and RotateReused,
+// Rotate implements [Store.Rotate]. Starting a family that already exists
+// (OldID == "") reports RotateRevoked if it is revoked and RotateReused,
 // revoking it, if not: "" is never its current token. The error is non-nil
 // only when ctx is already done, and then nothing has changed.
-func (s *MemoryStore) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (RotateResult, error) {
+func (s *MemoryStore) Rotate(ctx context.Context, r Rotation) (Rotated, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return Rotated{}, err
 	}
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
 
-	f, ok := s.families.get(family)
+	f, ok := s.families.get(r.Family)
 	if ok && !now.Before(f.expires) {
-		ok = false // as if unknown, and overwritten if created again
+		ok = false // as if unknown, and overwritten if started again
 	}
 	switch {
-	case !ok && oldID == "":
-		// Create the family.
-	case !ok || f.revoked:
-		return RotateRevoked, nil
-	case newID == f.current:
-		// A repeat of the call that made newID current: its answer was lost.
-		return RotateOK, nil
-	case oldID == "" || oldID != f.current:
-		f.revoked = true
-		s.families.put(family, f)
-		return RotateReused, nil
+	case !ok && r.OldID == "":
+		s.families.put(r.Family, familyRecord{
+			subject: r.Subject, client: r.ClientID, created: r.AuthTime, lastUsed: r.Now,
+			current: r.NewID, currentExpires: r.Expires, expires: r.KeepUntil,
+		})
+		return Rotated{Result: RotateOK, Current: r.NewID, Expires: r.Expires}, nil
+	case !ok || f.revoked || (r.OldID != "" && s.denied(now, r.Subject, r.Family, r.AuthTime)):
+		return Rotated{Result: RotateRevoked}, nil
+	case r.NewID == f.current:
+		// A repeat of the call that made NewID current: its answer was lost.
+		return Rotated{Result: RotateOK, Current: f.current, Expires: f.currentExpires}, nil
+	case r.OldID != "" && r.OldID == f.current:
+		f.previous, f.replaced, f.replays = f.current, r.Now, 0
+		f.current, f.currentExpires, f.expires, f.lastUsed = r.NewID, r.Expires, r.KeepUntil, r.Now
+		s.families.put(r.Family, f)
+		return Rotated{Result: RotateOK, Current: f.current, Expires: f.currentExpires}, nil
+	case r.Grace > 0 && r.OldID != "" && r.OldID == f.previous && !r.Now.After(f.replaced.Add(r.Grace)) &&
+		r.ClientID == f.client && f.replays < r.MaxReplays:
+		f.replays++
+		f.lastUsed = r.Now
+		s.families.put(r.Family, f)
+		return Rotated{Result: RotateReplayed, Current: f.current, Expires: f.currentExpires}, nil
 	}
-	s.families.put(family, familyRecord{current: newID, expires: expires})
-	return RotateOK, nil
+	f.revoked = true
+	s.families.put(r.Family, f)
+	s.deny(now, &s.sessions, r.Family, r.DenyUntil, r.DenyUntil)
+	return Rotated{Result: RotateReused}, nil
 }
 
-// RevokeFamily implements [Store.RevokeFamily]. The revoked family is kept,
-// so that it cannot be created again, until it expires. The error is
+// denied reports whether the session family of subject, which logged in at
+// authTime, is denied; s.mu must be held.
+func (s *MemoryStore) denied(now time.Time, subject, family string, authTime time.Time) bool {
+	if d, ok := s.sessions.get(family); ok && now.Before(d.expires) {
+		return true
+	}
+	d, ok := s.subjects.get(subject)
+	return ok && now.Before(d.expires) && !authTime.After(d.at)
+}
+
+// RevokeSession implements [Store.RevokeSession]. The revoked family is
+// kept, so that it cannot be started again, until it expires. The error is
 // non-nil only when ctx is already done, and then nothing has changed.
-func (s *MemoryStore) RevokeFamily(ctx context.Context, family string) error {
+func (s *MemoryStore) RevokeSession(ctx context.Context, d Denial) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -124,29 +161,43 @@ func (s *MemoryStore) RevokeFamily(ctx context.Context, family string) error {
 	defer s.mu.Unlock()
 	s.sweep(now)
 
-	if f, ok := s.families.get(family); ok {
+	if f, ok := s.families.get(d.Session); ok {
 		f.revoked = true
-		s.families.put(family, f)
+		s.families.put(d.Session, f)
+	}
+	s.deny(now, &s.sessions, d.Session, d.At, d.Expires)
+	return nil
+}
+
+// Deny implements [Store.Deny]. Denying the same thing again keeps the
+// later of the two times and the later of the two expiry times. The error
+// is non-nil only when ctx is already done, and then nothing has changed.
+func (s *MemoryStore) Deny(ctx context.Context, d Denial) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(now)
+
+	switch {
+	case d.Token != "":
+		s.deny(now, &s.tokens, d.Token, d.At, d.Expires)
+	case d.Session != "":
+		s.deny(now, &s.sessions, d.Session, d.At, d.Expires)
+	default:
+		s.deny(now, &s.subjects, d.Subject, d.At, d.Expires)
 	}
 	return nil
 }
 
-// Deny implements [Store.Deny]. Denying a key again keeps the later of the
-// two times and the later of the two expiry times. The error is non-nil
-// only when ctx is already done, and then nothing has changed.
-func (s *MemoryStore) Deny(ctx context.Context, key string, at, expires time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep(now)
-
-	d, ok := s.denied.get(key)
+// deny records a denial of key in m; s.mu must be held.
+func (s *MemoryStore) deny(now time.Time, m *sweptMap[denyRecord], key string, at, expires time.Time) {
+	d, ok := m.get(key)
 	if !ok || !now.Before(d.expires) {
-		s.denied.put(key, denyRecord{at: at, expires: expires})
-		return nil
+		m.put(key, denyRecord{at: at, expires: expires})
+		return
 	}
 	if at.After(d.at) {
 		d.at = at
@@ -154,26 +205,28 @@ func (s *MemoryStore) Deny(ctx context.Context, key string, at, expires time.Tim
 	if expires.After(d.expires) {
 		d.expires = expires
 	}
-	s.denied.put(key, d)
-	return nil
+	m.put(key, d)
 }
 
 // Denied implements [Store.Denied]. It takes only a read lock, so that
-// concurrent checks do not wait for each other. The error is non-nil only
-// when ctx is already done.
-func (s *MemoryStore) Denied(ctx context.Context, keys ...string) (at time.Time, found bool, err error) {
+// concurrent checks do not wait for each other, and allocates nothing. The
+// error is non-nil only when ctx is already done.
+func (s *MemoryStore) Denied(ctx context.Context, q DenyQuery) (at time.Time, found bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, false, err
-	}
-	if len(keys) == 0 {
-		return time.Time{}, false, nil
 	}
 	now := time.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 
-	for _, key := range keys {
-		d, ok := s.denied.get(key)
+	for _, c := range [...]struct {
+		m   *sweptMap[denyRecord]
+		key string
+	}{{&s.subjects, q.Subject}, {&s.sessions, q.Session}, {&s.tokens, q.Token}} {
+		if c.key == "" {
+			continue
+		}
+		d, ok := c.m.get(c.key)
 		if !ok || !now.Before(d.expires) {
 			continue
 		}
@@ -194,12 +247,14 @@ func (s *MemoryStore) Len() int {
 }
 
 func (s *MemoryStore) len() int {
-	return s.families.len() + s.denied.len()
+	return s.families.len() + s.subjects.len() + s.sessions.len() + s.tokens.len()
 }
 
 // sweep runs a step of the sweep of each map; s.mu must be held for
 // writing.
 func (s *MemoryStore) sweep(now time.Time) {
 	s.families.sweep(now)
-	s.denied.sweep(now)
+	s.subjects.sweep(now)
+	s.sessions.sweep(now)
+	s.tokens.sweep(now)
 }

@@ -22,28 +22,46 @@ func TestMemoryStoreCallsSweepFewRecords(t *testing.T) {
 	most := 0
 	call := func(f func() error) {
 		t.Helper()
-		families, denied := s.families.queue.popped, s.denied.queue.popped
+		maps := []*sweepQueue{&s.families.queue, &s.subjects.queue, &s.sessions.queue, &s.tokens.queue}
+		before := make([]uint64, len(maps))
+		for i, q := range maps {
+			before[i] = q.popped
+		}
 		if err := f(); err != nil {
 			t.Fatal(err)
 		}
-		most = max(most, int(s.families.queue.popped-families), int(s.denied.queue.popped-denied))
+		for i, q := range maps {
+			most = max(most, int(q.popped-before[i]))
+		}
+	}
+	rotation := func(id, oldID, newID string) Rotation {
+		return Rotation{Subject: "subject-" + id, Family: "family-" + id, OldID: oldID, NewID: newID,
+			Now: time.Now(), Expires: later, KeepUntil: later, DenyUntil: later}
 	}
 	for i := range n {
 		id := strconv.Itoa(i)
-		call(func() error { _, err := s.Rotate(ctx, "family-"+id, "", "jti-0", later); return err })
-		call(func() error { return s.Deny(ctx, "key-"+id, later, later) })
+		call(func() error { _, err := s.Rotate(ctx, rotation(id, "", "jti-0")); return err })
+		call(func() error {
+			return s.Deny(ctx, Denial{Subject: "subject-" + id, Token: "key-" + id, At: later, Expires: later})
+		})
+		call(func() error { return s.Deny(ctx, Denial{Subject: "subject-" + id, At: later, Expires: later}) })
 	}
 	for i := range n {
 		id := strconv.Itoa(i)
-		call(func() error { _, err := s.Rotate(ctx, "family-"+id, "jti-0", "jti-1", later); return err })
-		call(func() error { return s.RevokeFamily(ctx, "family-"+id) })
+		call(func() error { _, err := s.Rotate(ctx, rotation(id, "jti-0", "jti-1")); return err })
+		call(func() error {
+			return s.RevokeSession(ctx, Denial{Subject: "subject-" + id, Session: "family-" + id, At: later, Expires: later})
+		})
 	}
 	if most != sweepBatch {
 		t.Errorf("a write call took up to %d entries of a map's queue, want %d", most, sweepBatch)
 	}
 
 	most = 0
-	call(func() error { _, _, err := s.Denied(ctx, "key-0", "key-1"); return err })
+	call(func() error {
+		_, _, err := s.Denied(ctx, DenyQuery{Subject: "subject-0", Session: "family-0", Token: "key-0"})
+		return err
+	})
 	call(func() error { _ = s.Len(); return nil })
 	if most != 0 {
 		t.Errorf("a read call took %d entries of a map's queue, want none", most)

@@ -31,8 +31,11 @@ type refreshRequest struct {
 // refresh verifies a refresh token and issues the next pair of its session,
 // with the same subject, client and application claims, and the scope
 // granted before or the narrower scope asked for, less what the user no
-// longer holds. With a store, the presented token is consumed: a second
-// presentation is reuse and revokes the session.
+// longer holds. With a store, the presented token is consumed, in one store
+// call that also checks the session's and its subject's denials: a second
+// presentation is reuse and revokes the session, unless it is a replay
+// within Config.RefreshGrace, which is answered with the session's current
+// refresh token.
 func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenPair, error) {
 	claims, err := iss.VerifyRefresh(ctx, req.token)
 	if err != nil {
@@ -43,13 +46,8 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 		return TokenPair{}, errTokenInvalidClient
 	}
 	s := &iss.sessions
-	if s.store != nil {
-		if claims.SessionID == "" {
-			return TokenPair{}, errTokenNoSession
-		}
-		if err := s.checkDenied(ctx, claims); err != nil {
-			return TokenPair{}, err
-		}
+	if s.store != nil && claims.SessionID == "" {
+		return TokenPair{}, errTokenNoSession
 	}
 	o := issueOptions{clientID: claims.ClientID, sessionID: claims.SessionID, authTime: authTime(claims)}
 	if o.scopes, err = narrowScope(claims.Scope, req.scope); err != nil {
@@ -70,24 +68,37 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 	if o.extra, err = claims.extra(); err != nil {
 		return TokenPair{}, err
 	}
-	m, err := iss.tokens.mint(claims.Subject, o, iss.tokens.now())
+	now := iss.tokens.now()
+	m, err := iss.tokens.mint(claims.Subject, o, now)
 	if err != nil {
 		return TokenPair{}, err // errTokenExpired: the session has outlived Config.SessionTTL
 	}
+	event := EventRefresh
 	if s.store != nil {
-		if err := iss.rotate(ctx, claims, m); err != nil {
+		res, err := s.rotate(ctx, claims, claims.ID, m, now)
+		if err != nil {
 			return TokenPair{}, err
 		}
-		// A revocation of the subject made between the check above and the
-		// rotation ends this session too: the pair just minted is not handed
-		// out. (One of the session, a logout, revokes its family, which the
-		// store's rotation sees; and the reuse that concurrent refreshes of
-		// this token cause must not take back the one that won.)
-		if err := s.checkSubject(ctx, claims); err != nil {
-			return TokenPair{}, err
+		switch res.Result {
+		case RotateOK:
+		case RotateReplayed:
+			// The same request again, within the grace window: the answer
+			// is the session's current refresh token (signed again, with its
+			// own ID and expiry) and a new access token; no second chain.
+			o.refreshID, o.refreshExp = res.Current, res.Expires
+			if m, err = iss.tokens.mint(claims.Subject, o, now); err != nil {
+				return TokenPair{}, err
+			}
+			event = EventRefreshReplayed
+		case RotateReused:
+			// The store has revoked the session and denied its access tokens.
+			iss.emit(ctx, Event{Kind: EventRefreshReuse, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
+			return TokenPair{}, errTokenReused
+		default:
+			return TokenPair{}, errTokenRevoked
 		}
 	}
-	iss.emit(ctx, Event{Kind: EventRefresh, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
+	iss.emit(ctx, Event{Kind: event, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
 	return m.pair, nil
 }
 
@@ -101,39 +112,16 @@ func (iss *TokenIssuer) startSession(ctx context.Context, subject string, o issu
 		return TokenPair{}, err
 	}
 	if s := &iss.sessions; s.store != nil {
-		c := &Claims{Subject: subject, SessionID: o.sessionID, ClientID: o.clientID}
-		res, err := s.rotate(ctx, c, "", m)
+		c := &Claims{Subject: subject, SessionID: o.sessionID, ClientID: o.clientID, AuthTime: now}
+		res, err := s.rotate(ctx, c, "", m, now)
 		if err != nil {
 			return TokenPair{}, err
 		}
-		if res != RotateOK {
-			return TokenPair{}, s.failure(ctx, "starting a session", fmt.Errorf("the store answered %v", res), c)
+		if res.Result != RotateOK {
+			return TokenPair{}, s.failure(ctx, "starting a session", fmt.Errorf("the store answered %v", res.Result), c)
 		}
 	}
 	return m.pair, nil
-}
-
-// rotate replaces the session's current refresh token, that of claims, by
-// the one just minted. On reuse it also refuses the session's access tokens
-// and raises EventRefreshReuse.
-func (iss *TokenIssuer) rotate(ctx context.Context, claims *Claims, m minted) error {
-	s := &iss.sessions
-	res, err := s.rotate(ctx, claims, claims.ID, m)
-	if err != nil {
-		return err
-	}
-	switch res {
-	case RotateOK:
-		return nil
-	case RotateReused:
-		// The store has revoked the family; also refuse the session's access
-		// tokens. The request fails whether or not that succeeds; a failure
-		// is reported as EventStoreUnavailable.
-		_ = s.denySession(ctx, claims)
-		iss.emit(ctx, Event{Kind: EventRefreshReuse, Subject: claims.Subject, SessionID: claims.SessionID, ClientID: claims.ClientID})
-		return errTokenReused
-	}
-	return errTokenRevoked
 }
 
 // Revoke revokes token, an access or a refresh token of this issuer (RFC
@@ -187,7 +175,8 @@ func (iss *TokenIssuer) RevokeSubject(ctx context.Context, subject string) error
 	}
 	now := s.now()
 	c := &Claims{Subject: subject}
-	if err := s.deny(ctx, denySubjectPrefix+subject, now.Add(s.leeway), now.Add(s.refreshLife), "revoking a subject", c); err != nil {
+	d := Denial{Subject: subject, At: now.Add(s.leeway), Expires: now.Add(s.refreshLife)}
+	if err := s.deny(ctx, d, "revoking a subject", c); err != nil {
 		return err
 	}
 	iss.emit(ctx, Event{Kind: EventRevokeSubject, Subject: subject})
@@ -203,49 +192,46 @@ func authTime(c *Claims) time.Time {
 	return c.AuthTime
 }
 
-// The store calls. Each runs within Config.StoreTimeout, and each failure is
-// reported as EventStoreUnavailable and returned matching
-// ErrStoreUnavailable.
+// The store calls, one per operation. Each runs within Config.StoreTimeout,
+// and each failure is reported as EventStoreUnavailable and returned
+// matching ErrStoreUnavailable.
 
 // rotate moves the session of c from oldID ("" to start it) to the refresh
 // token of m, whose family the store keeps until m's expiry and the leeway
 // after it, during which the token still verifies.
-func (s *sessions) rotate(ctx context.Context, c *Claims, oldID string, m minted) (RotateResult, error) {
+func (s *sessions) rotate(ctx context.Context, c *Claims, oldID string, m minted, now time.Time) (Rotated, error) {
 	bounded, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	res, err := s.store.Rotate(bounded, c.SessionID, oldID, m.refreshID, m.refreshExp.Add(s.leeway))
+	res, err := s.store.Rotate(bounded, Rotation{
+		Subject: c.Subject, Family: c.SessionID, OldID: oldID, NewID: m.refreshID, ClientID: c.ClientID,
+		AuthTime: authTime(c), Now: now, Expires: m.refreshExp, KeepUntil: m.refreshExp.Add(s.leeway),
+		DenyUntil: now.Add(s.accessLife), Grace: s.grace, MaxReplays: maxGraceReplays,
+	})
 	if err != nil {
 		op := "rotating a refresh token"
 		if oldID == "" {
 			op = "starting a session"
 		}
-		return 0, s.failure(ctx, op, err, c)
+		return Rotated{}, s.failure(ctx, op, err, c)
 	}
 	return res, nil
 }
 
-// revokeSession revokes the session of refresh token claims c: its family in
-// the store, and its access tokens through the denylist.
+// revokeSession revokes the session of refresh token claims c and denies
+// its access tokens, in one store call. The denial is recorded with its
+// end as its time, so that it refuses every token of the session, whatever
+// the clock of the replica that minted it.
 func (s *sessions) revokeSession(ctx context.Context, c *Claims) error {
 	if c.SessionID == "" {
 		return errTokenNoSession
 	}
+	end := s.now().Add(s.accessLife)
 	bounded, cancel := context.WithTimeout(ctx, s.timeout)
-	err := s.store.RevokeFamily(bounded, c.SessionID)
-	cancel()
-	if err != nil {
+	defer cancel()
+	if err := s.store.RevokeSession(bounded, Denial{Subject: c.Subject, Session: c.SessionID, At: end, Expires: end}); err != nil {
 		return s.failure(ctx, "revoking a session", err, c)
 	}
-	return s.denySession(ctx, c)
-}
-
-// denySession denies the access tokens of the session of c, for as long as
-// any of them can live. The denial is recorded with that end as its time,
-// so that it refuses every token of the session, whatever the clock of the
-// replica that minted it.
-func (s *sessions) denySession(ctx context.Context, c *Claims) error {
-	end := s.now().Add(s.accessLife)
-	return s.deny(ctx, denySessionPrefix+c.SessionID, end, end, "revoking a session", c)
+	return nil
 }
 
 // denyToken denies the access token of c until it expires, and, past
@@ -254,53 +240,32 @@ func (s *sessions) denySession(ctx context.Context, c *Claims) error {
 func (s *sessions) denyToken(ctx context.Context, c *Claims, leeway time.Duration) error {
 	if c.SessionID != "" {
 		if wait, _ := s.tokenDenials.Allow(ctx, c.SessionID); wait > 0 {
-			if err := s.revokeSession(ctx, c); err != nil {
-				return err
-			}
-			return nil
+			return s.revokeSession(ctx, c)
 		}
 	}
 	end := c.ExpiresAt.Add(leeway)
-	return s.deny(ctx, denyTokenPrefix+c.ID, end, end, "revoking an access token", c)
+	return s.deny(ctx, Denial{Subject: c.Subject, Token: c.ID, At: end, Expires: end}, "revoking an access token", c)
 }
 
-// deny records a denial of key at time at, kept until expires.
-func (s *sessions) deny(ctx context.Context, key string, at, expires time.Time, op string, c *Claims) error {
+// deny records a denial.
+func (s *sessions) deny(ctx context.Context, d Denial, op string, c *Claims) error {
 	bounded, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if err := s.store.Deny(bounded, key, at, expires); err != nil {
+	if err := s.store.Deny(bounded, d); err != nil {
 		return s.failure(ctx, op, err, c)
 	}
 	return nil
 }
 
-// checkDenied fails when the store's denylist holds the subject or session
-// of c, or any of keys, with a time not before the session's login time.
-// Token and session denials are recorded with a time no token of theirs
-// can be older than, so they refuse every one; a subject denial refuses
-// the sessions that logged in before it.
-func (s *sessions) checkDenied(ctx context.Context, c *Claims, keys ...string) error {
-	keys = append(keys, denySubjectPrefix+c.Subject)
-	if c.SessionID != "" {
-		keys = append(keys, denySessionPrefix+c.SessionID)
-	}
+// checkDenied fails when the store holds a denial of the subject or the
+// session of access token claims c, or of c itself, with a time not before
+// the session's login time. Token and session denials are recorded with a
+// time no token of theirs can be older than, so they refuse every one; a
+// subject denial refuses the sessions that logged in before it.
+func (s *sessions) checkDenied(ctx context.Context, c *Claims) error {
 	bounded, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	at, found, err := s.store.Denied(bounded, keys...)
-	if err != nil {
-		return s.failure(ctx, "checking revocation", err, c)
-	}
-	if found && !authTime(c).After(at) {
-		return errTokenRevoked
-	}
-	return nil
-}
-
-// checkSubject is checkDenied for the subject's denial alone.
-func (s *sessions) checkSubject(ctx context.Context, c *Claims) error {
-	bounded, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	at, found, err := s.store.Denied(bounded, denySubjectPrefix+c.Subject)
+	at, found, err := s.store.Denied(bounded, DenyQuery{Subject: c.Subject, Session: c.SessionID, Token: c.ID})
 	if err != nil {
 		return s.failure(ctx, "checking revocation", err, c)
 	}
@@ -319,17 +284,15 @@ func (s *sessions) failure(ctx context.Context, op string, err error, c *Claims)
 	return storeError(op, err)
 }
 
-// Denylist keys: one namespace each for access-token IDs, sessions and
-// subjects, so that none can collide with another.
-const (
-	denyTokenPrefix   = "jti:"
-	denySessionPrefix = "sid:"
-	denySubjectPrefix = "sub:"
-)
-
 // maxTokenDenials is how many access tokens of one session Revoke denies
 // one by one within an access token's life before it revokes the session.
 const maxTokenDenials = 3
+
+// maxGraceReplays is how many times, within Config.RefreshGrace, the token
+// a rotation replaced may be presented again and answered with the
+// current one: enough for a page that fans out a few dozen requests, and a
+// bound on the access tokens a copy can get.
+const maxGraceReplays = 32
 
 // sessions is the part of a TokenIssuer that keeps login sessions in a
 // Store. Its zero value, with no store, means stateless refreshing and no
@@ -340,6 +303,7 @@ type sessions struct {
 	now          func() time.Time
 	timeout      time.Duration // of each store call
 	leeway       time.Duration
+	grace        time.Duration                // Config.RefreshGrace
 	report       func(context.Context, Event) // EventStoreUnavailable
 
 	// How long a denial must be kept: as long as any access token (of a
@@ -358,6 +322,7 @@ func newSessions(cfg Config, now func() time.Time, report func(context.Context, 
 		now:          now,
 		timeout:      cfg.StoreTimeout,
 		leeway:       cfg.Leeway,
+		grace:        cfg.RefreshGrace,
 		report:       report,
 		accessLife:   cfg.AccessTTL + cfg.Leeway,
 		refreshLife:  cfg.RefreshTTL + cfg.Leeway,

@@ -145,7 +145,7 @@ func (iss *TokenIssuer) VerifyAccess(ctx context.Context, token string) (*Claims
 	if err != nil || !iss.sessions.checkRevoked {
 		return c, err
 	}
-	if err := iss.sessions.checkDenied(ctx, c, denyTokenPrefix+c.ID); err != nil {
+	if err := iss.sessions.checkDenied(ctx, c); err != nil {
 		return nil, err
 	}
 	return c, nil
