@@ -157,3 +157,20 @@ func (r RotateResult) String() string {
 	}
 	return "invalid"
 }
+
+// A SessionLister is a Store that can tell a subject's live sessions, for
+// TokenIssuer.Sessions: those neither revoked nor expired.
+type SessionLister interface {
+	Store
+	// Sessions returns the live sessions of subject, in no given order.
+	Sessions(ctx context.Context, subject string) ([]SessionInfo, error)
+}
+
+// SessionInfo is what a store tells of one live session.
+type SessionInfo struct {
+	ID       string    // the session ID ("sid")
+	ClientID string    // the client it was started for, or ""
+	Created  time.Time // the login time (Rotation.AuthTime of its start)
+	LastUsed time.Time // the last rotation or replay (Rotation.Now)
+	Expires  time.Time // the expiry of its current refresh token
+}
