@@ -65,7 +65,12 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 		l.forgive(context.WithoutCancel(ctx), limits[:])
 		return TokenPair{}, err
 	}
-	l.forgive(ctx, limits[:]) // only failures count
+	// Only failures count: the attempts are taken back while the session
+	// starts, so that a login waits for one store round trip after the
+	// limiters' one, not three.
+	var forgiven sync.WaitGroup
+	forgiven.Go(func() { l.forgive(ctx, limits[:]) })
+	defer forgiven.Wait()
 
 	granted := grantScope(requested, u.Scopes)
 	if l.scopePolicy != nil {
@@ -115,34 +120,53 @@ func (l *login) limits(addr, username string) [2]limit {
 	}
 }
 
-// allow counts a login attempt under every limit, each call within
-// Config.StoreTimeout. When one refuses it, the attempts already counted
-// are taken back and allow returns the limit hit and how long to wait, or
-// the limiter's error when it failed.
+// allow counts a login attempt under every limit, the limiters asked at
+// once (one round trip, for limiters over a network), each within
+// Config.StoreTimeout. When one refuses it, the attempts the others counted
+// are taken back and allow returns the limit hit and how long to wait, or a
+// limiter's error when one failed.
 func (l *login) allow(ctx context.Context, limits [2]limit) (*limit, time.Duration, error) {
+	var waits [2]time.Duration
+	var errs [2]error
+	var wg sync.WaitGroup
 	for i := range limits {
-		bounded, cancel := context.WithTimeout(ctx, l.timeout)
-		wait, err := limits[i].l.Allow(bounded, limits[i].key)
-		cancel()
-		if err == nil && wait == 0 {
-			continue
-		}
-		l.forgive(ctx, limits[:i]) // that attempt never happened
-		if err != nil {
-			return nil, 0, err
-		}
-		return &limits[i], wait, nil
+		wg.Go(func() {
+			bounded, cancel := context.WithTimeout(ctx, l.timeout)
+			defer cancel()
+			waits[i], errs[i] = limits[i].l.Allow(bounded, limits[i].key)
+		})
 	}
-	return nil, 0, nil
+	wg.Wait()
+	var counted []limit
+	hit := -1
+	for i := range limits {
+		if errs[i] == nil && waits[i] == 0 {
+			counted = append(counted, limits[i])
+		} else if hit < 0 || errs[i] != nil {
+			hit = i
+		}
+	}
+	if hit < 0 {
+		return nil, 0, nil
+	}
+	l.forgive(ctx, counted) // those attempts never happened
+	if errs[hit] != nil {
+		return nil, 0, errs[hit]
+	}
+	return &limits[hit], waits[hit], nil
 }
 
-// forgive takes back the attempt counted under each limit.
+// forgive takes back the attempt counted under each limit, all at once.
 func (l *login) forgive(ctx context.Context, limits []limit) {
+	var wg sync.WaitGroup
 	for _, k := range limits {
-		bounded, cancel := context.WithTimeout(ctx, l.timeout)
-		_ = k.l.Forgive(bounded, k.key)
-		cancel()
+		wg.Go(func() {
+			bounded, cancel := context.WithTimeout(ctx, l.timeout)
+			defer cancel()
+			_ = k.l.Forgive(bounded, k.key)
+		})
 	}
+	wg.Wait()
 }
 
 // check looks the user up and checks the password in a hashing slot. An

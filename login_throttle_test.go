@@ -500,3 +500,71 @@ func TestThrottleLimiterFails(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginAsksLimitersAtOnce checks that a login makes its store and
+// limiter calls in two rounds, not five: both limiters are asked at once,
+// and after the password both attempts are taken back while the session
+// starts. Each call here waits until its whole round has begun; calls made
+// one after another would wait for ever (here, until the timeout fails
+// them).
+func TestLoginAsksLimitersAtOnce(t *testing.T) {
+	t.Parallel()
+	allows := newRound(2)   // Allow, Allow
+	forgives := newRound(3) // Forgive, Forgive, Rotate
+	store := &roundStore{Store: passauth.NewMemoryStore(), round: forgives}
+	user := &roundLimiter{allow: allows, forgive: forgives}
+	addr := &roundLimiter{allow: allows, forgive: forgives}
+	f := newFixture(t, withStore(store), func(c *passauth.Config) { c.UserLimiter, c.AddrLimiter = user, addr })
+	requirePair(t, do(t, f.token, postForm("username", "alice", "password", alicePassword)))
+	assert.True(t, allows.met.Load(), "the limiters were asked one after the other")
+	assert.True(t, forgives.met.Load(), "the attempts were taken back before or after the session started, not while")
+}
+
+// round is a barrier of n calls: each waits until all n have begun, or 5 s.
+type round struct {
+	wg  sync.WaitGroup
+	met atomic.Bool
+}
+
+func newRound(n int) *round {
+	r := &round{}
+	r.wg.Add(n)
+	r.met.Store(true)
+	return r
+}
+
+func (r *round) arrive() {
+	r.wg.Done()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		r.met.Store(false)
+	}
+}
+
+// roundLimiter lets every attempt through, each call in its round.
+type roundLimiter struct{ allow, forgive *round }
+
+func (l *roundLimiter) Allow(context.Context, string) (time.Duration, error) {
+	l.allow.arrive()
+	return 0, nil
+}
+
+func (l *roundLimiter) Forgive(context.Context, string) error {
+	l.forgive.arrive()
+	return nil
+}
+
+// roundStore is a Store whose first Rotate is in round.
+type roundStore struct {
+	passauth.Store
+	round *round
+	once  sync.Once
+}
+
+func (s *roundStore) Rotate(ctx context.Context, r passauth.Rotation) (passauth.Rotated, error) {
+	s.once.Do(s.round.arrive)
+	return s.Store.Rotate(ctx, r)
+}
