@@ -33,6 +33,10 @@
 //   - HASH_SLOTS: passauth.Config.MaxConcurrentHashes, the password checks
 //     that may run at once (default 0: passauth's default, half the CPUs);
 //     scripts/loadtest.sh sets it to compare bounds under a login flood;
+//   - REFRESH_GRACE: passauth.Config.RefreshGrace, a Go duration such as
+//     10s (default 0: strict): within it, the refresh token a rotation just
+//     replaced (a second tab, a retry after a lost answer) is answered with
+//     the session's current one instead of ending the session;
 //   - VERIFY_CACHE_SIZE: passauth.Config.VerifyCacheSize, the verified
 //     access tokens to remember (default 0: no cache);
 //   - REDIS_URL: keep sessions and revocations in Redis, for example
@@ -252,6 +256,13 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 			return passauth.Config{}, errors.New("HASH_SLOTS is not a whole number of hashing slots (0 for the default)")
 		}
 		cfg.MaxConcurrentHashes = n
+	}
+	if v := os.Getenv("REFRESH_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > passauth.MaxRefreshGrace {
+			return passauth.Config{}, fmt.Errorf("REFRESH_GRACE is not a Go duration from 0s to %v, such as 10s", passauth.MaxRefreshGrace)
+		}
+		cfg.RefreshGrace = d
 	}
 	if v := os.Getenv("VERIFY_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -27,7 +27,7 @@ var envNames = []string{
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
 	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS", "VERIFY_CACHE_SIZE",
-	"SWAGGER_UI_URL", "ISSUER",
+	"SWAGGER_UI_URL", "ISSUER", "REFRESH_GRACE",
 	"ACCESS_TOKEN_SIGNING_KEY", "ACCESS_TOKEN_PREVIOUS_KEYS", "ACCESS_TOKEN_PREVIOUS_SECRET", "REFRESH_TOKEN_PREVIOUS_SECRET",
 }
 
@@ -56,6 +56,7 @@ func TestLoadConfig(t *testing.T) {
 		accessTTL     time.Duration
 		refreshTTL    time.Duration
 		hashSlots     int
+		grace         time.Duration
 		warn          bool
 		wantErrNaming string // a variable the error must name, "" for no error
 	}{
@@ -119,6 +120,19 @@ func TestLoadConfig(t *testing.T) {
 			hashSlots:  3,
 		},
 		{
+			name: "refresh grace",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":  envAccessSecret,
+				"REFRESH_TOKEN_SECRET": envRefreshSecret,
+				"REFRESH_GRACE":        "10s",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  15 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+			grace:      10 * time.Second,
+		},
+		{
 			name:          "malformed hash slots",
 			env:           map[string]string{"HASH_SLOTS": "many"},
 			wantErrNaming: "HASH_SLOTS",
@@ -127,6 +141,16 @@ func TestLoadConfig(t *testing.T) {
 			name:          "negative hash slots",
 			env:           map[string]string{"HASH_SLOTS": "-2"},
 			wantErrNaming: "HASH_SLOTS",
+		},
+		{
+			name:          "malformed refresh grace",
+			env:           map[string]string{"REFRESH_GRACE": "a while"},
+			wantErrNaming: "REFRESH_GRACE",
+		},
+		{
+			name:          "refresh grace over a minute",
+			env:           map[string]string{"REFRESH_GRACE": "2m"},
+			wantErrNaming: "REFRESH_GRACE",
 		},
 		{
 			name:          "malformed verify cache size",
@@ -164,6 +188,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.accessTTL, cfg.AccessTTL)
 			assert.Equal(t, tt.refreshTTL, cfg.RefreshTTL)
 			assert.Equal(t, tt.hashSlots, cfg.MaxConcurrentHashes)
+			assert.Equal(t, tt.grace, cfg.RefreshGrace)
 			checkSecret(t, tt.access, cfg.AccessSecret)
 			checkSecret(t, tt.refresh, cfg.RefreshSecret)
 			assert.NotEqual(t, cfg.AccessSecret, cfg.RefreshSecret)
