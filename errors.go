@@ -258,6 +258,16 @@ func throttled(wait time.Duration) *Error {
 		Description: "too many failed logins, try again later", retryAfter: max(secs, 1)}
 }
 
+// The cookie transport.
+var (
+	errCrossOrigin     = &Error{Code: CodeInvalidRequest, Status: http.StatusForbidden, Description: "cross-origin request refused"}
+	errGrantTypeCookie = &Error{Code: CodeUnsupportedGrantType, Status: http.StatusBadRequest, Description: "the cookie login takes grant_type=password"}
+	errNoRefreshCookie = &Error{Code: CodeInvalidToken, Status: http.StatusUnauthorized, Description: "Invalid token"}
+	errCookieFormat    = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "malformed cookie"}
+	errTwoCookies      = &Error{Code: CodeInvalidRequest, Status: http.StatusBadRequest, Description: "a cookie is repeated"}
+	errCookieTooLarge  = &Error{Code: CodeServerError, Status: http.StatusInternalServerError, Description: "tokens too large for cookies"}
+)
+
 // The revocation endpoint.
 var errCannotRevoke = &Error{Code: CodeUnsupportedTokenType, Status: http.StatusBadRequest, Description: "this server does not revoke tokens"}
 
