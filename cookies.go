@@ -223,7 +223,7 @@ func (c *Cookies) writeSession(w http.ResponseWriter, pair TokenPair) {
 	}
 	refreshAge := int(c.iss.tokens.refresh.ttl / time.Second)
 	if claims, err := c.iss.tokens.verify(&c.iss.tokens.refresh, pair.RefreshToken); err == nil {
-		refreshAge = int(time.Until(claims.ExpiresAt) / time.Second) // capped by SessionTTL
+		refreshAge = int(claims.ExpiresAt.Sub(c.iss.tokens.now()) / time.Second) // capped by SessionTTL
 	}
 	setCookie(w, AccessCookie, pair.AccessToken, "/", int(pair.ExpiresIn))
 	setCookie(w, RefreshCookie, pair.RefreshToken, c.path, max(refreshAge, 1))

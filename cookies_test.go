@@ -230,9 +230,9 @@ func TestCookieCrossOrigin(t *testing.T) {
 		h   http.Handler
 		req func() httpReq
 	}{
-		"login":   {f.login, func() httpReq { return postForm("username", "alice", "password", alicePassword) }},
-		"refresh": {f.refreshC, func() httpReq { return j.post(cookiePath+"/refresh", httpReq{}) }},
-		"logout":  {f.logout, func() httpReq { return j.post(cookiePath+"/logout", httpReq{}) }},
+		"login":                      {f.login, func() httpReq { return postForm("username", "alice", "password", alicePassword) }},
+		"refresh":                    {f.refreshC, func() httpReq { return j.post(cookiePath+"/refresh", httpReq{}) }},
+		"logout":                     {f.logout, func() httpReq { return j.post(cookiePath+"/logout", httpReq{}) }},
 		"PUT with the access cookie": {f.protected, func() httpReq { return put("/api/items/1") }},
 	}
 	refused := [][]string{

@@ -94,26 +94,26 @@ func TestClusterReplicaStopped(t *testing.T) {
 	opts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, recWait)}
 	s := redisstore.New(c, opts...)
 	l := redisstore.NewLimiter(c, passauth.Limit{Burst: 5, Interval: time.Hour}, opts...)
-	famKey := func(f string) string { return prefix + "{" + f + "}:fam" }
-	denyKey := func(k string) string { return prefix + "{" + k + "}:deny" }
 	limKey := func(k string) string { return redisstore.LimiterKey(prefix, k) }
 	later := time.Now().Add(time.Hour)
 
-	fam := rand.Text()
-	master := masterOf(t, c, famKey(fam))
-	key := "jti:" + nameOn(t, c, master, func(n string) string { return denyKey("jti:" + n) })
+	// Every record of a subject is on its master.
+	sess := newTestSession()
+	master := masterOf(t, c, keysFor(prefix, sess.subject).sessions())
 	user := "user:" + nameOn(t, c, master, func(n string) string { return limKey("user:" + n) })
-	var otherFam string
-	for otherFam == "" || masterOf(t, c, famKey(otherFam)).addr == master.addr {
-		otherFam = rand.Text()
+	other := newTestSession()
+	for masterOf(t, c, keysFor(prefix, other.subject).sessions()).addr == master.addr {
+		other = newTestSession()
 	}
+	denial := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
 
 	resume := master.replica(t).pause(t)
-	id0 := rand.Text()
 	for _, op := range []storeOp{
-		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, fam, "", id0, later); return err }},
-		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, fam) }},
-		{"Deny", func(ctx context.Context) error { return s.Deny(ctx, key, time.Now(), later) }},
+		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, sess.rotation("", "id0")); return err }},
+		{"RevokeSession", func(ctx context.Context) error {
+			return s.RevokeSession(ctx, passauth.Denial{Subject: sess.subject, Session: sess.family, At: later, Expires: later})
+		}},
+		{"Deny", func(ctx context.Context) error { return s.Deny(ctx, denial) }},
 		{"Allow", func(ctx context.Context) error { _, err := l.Allow(ctx, user); return err }},
 		{"Forgive", func(ctx context.Context) error { return l.Forgive(ctx, user) }},
 	} {
@@ -123,55 +123,54 @@ func TestClusterReplicaStopped(t *testing.T) {
 		require.ErrorIs(t, err, redisstore.ErrNotReplicated, op.name)
 		require.ErrorIs(t, err, passauth.ErrStoreUnavailable, op.name)
 	}
-	res, err := s.Rotate(t.Context(), otherFam, "", id0, later)
-	require.NoError(t, err, "a write to another master")
-	assert.Equal(t, passauth.RotateOK, res)
-	require.NoError(t, redisstore.New(c, redisstore.WithPrefix(prefix)).Deny(t.Context(), key, time.Now(), later),
-		"a write without WithReplicas")
+	rotate(t, s, other.rotation("", "id0"), passauth.RotateOK, "a write to another master")
+	require.NoError(t, redisstore.New(c, redisstore.WithPrefix(prefix)).Deny(t.Context(), denial), "a write without WithReplicas")
 
 	resume()
 	waitInSync(t, master.client, 1)
 	slow := newClusterClient(t, slowCluster)
 	slowOpts := []redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithReplicas(1, slowWait)}
-	require.NoError(t, redisstore.New(slow, slowOpts...).Deny(t.Context(), key, time.Now(), later))
-	_, err = redisstore.NewLimiter(slow, passauth.Limit{Burst: 5, Interval: time.Hour}, slowOpts...).Allow(t.Context(), user)
+	require.NoError(t, redisstore.New(slow, slowOpts...).Deny(t.Context(), denial))
+	_, err := redisstore.NewLimiter(slow, passauth.Limit{Burst: 5, Interval: time.Hour}, slowOpts...).Allow(t.Context(), user)
 	require.NoError(t, err)
 }
 
 // TestClusterFailover kills a master right after writes to it and promotes
 // its replica. Without WithReplicas, writes its replica had not received
 // are lost: a consumed refresh token is current again, a logged-out session
-// live again, a revocation gone and a failed login uncounted. With WithReplicas, every write reported as done survives: the
-// consumed token is still reuse, the logged-out session still revoked, the
-// revoked access token and subject still denied, the throttled key still
-// throttled. Each time, a client with the recommended settings
-// (ClusterStateReloadInterval 1s) reaches the new master, and once the
-// killed node is back as a replica, writes with WithReplicas succeed again,
-// also through a client whose slot map is stale (a MOVED answer).
+// live again, a revocation gone and a failed login uncounted. With
+// WithReplicas, every write reported as done survives: the consumed token
+// is still reuse, the logged-out session still revoked, the revoked access
+// token and subject still denied, the throttled key still throttled. Each
+// time, a client with the recommended settings (ClusterStateReloadInterval
+// 1s) reaches the new master, and once the killed node is back as a
+// replica, writes with WithReplicas succeed again, also through a client
+// whose slot map is stale (a MOVED answer).
 func TestClusterFailover(t *testing.T) {
 	clusterDir(t)
 	c := newClusterClient(t, nil)
 	prefix := clusterPrefix(t, c)
 	plain := redisstore.New(c, redisstore.WithPrefix(prefix))
-	famKey := func(f string) string { return prefix + "{" + f + "}:fam" }
-	denyKey := func(k string) string { return prefix + "{" + k + "}:deny" }
 	limKey := func(k string) string { return redisstore.LimiterKey(prefix, k) }
 	later := time.Now().Add(time.Hour)
+	// sameSubject returns another session of the subject of s: its records
+	// are on the same slot.
+	sameSubject := func(s testSession) testSession {
+		s.family = rand.Text()
+		return s
+	}
 
 	t.Run("without WithReplicas, writes are lost", func(t *testing.T) {
-		fam, id0, id1 := rand.Text(), rand.Text(), rand.Text()
-		master := masterOf(t, c, famKey(fam))
+		sess := newTestSession()
+		master := masterOf(t, c, keysFor(prefix, sess.subject).sessions())
 		replica := master.replica(t)
-		on := func(key func(string) string) string { return nameOn(t, c, master, key) }
-		loggedOut := on(famKey)
-		key := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
-		user := "user:" + on(func(n string) string { return limKey("user:" + n) })
+		loggedOut := sameSubject(sess)
+		revoked := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
+		user := "user:" + nameOn(t, c, master, func(n string) string { return limKey("user:" + n) })
 		limit := passauth.Limit{Burst: 1, Interval: time.Hour}
 		l := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix))
-		for _, f := range []string{fam, loggedOut} {
-			res, err := plain.Rotate(t.Context(), f, "", id0, later)
-			require.NoError(t, err)
-			require.Equal(t, passauth.RotateOK, res)
+		for _, s := range []testSession{sess, loggedOut} {
+			rotate(t, plain, s.rotation("", "id0"), passauth.RotateOK, "start")
 		}
 		waitInSync(t, master.client, 1)
 
@@ -179,11 +178,9 @@ func TestClusterFailover(t *testing.T) {
 		// by the master, which then takes four writes and dies.
 		resume := replica.pause(t)
 		require.NoError(t, master.client.ClientKillByFilter(t.Context(), "TYPE", "replica").Err())
-		res, err := plain.Rotate(t.Context(), fam, id0, id1, later)
-		require.NoError(t, err)
-		require.Equal(t, passauth.RotateOK, res, "rotation")
-		require.NoError(t, plain.RevokeFamily(t.Context(), loggedOut), "logout")
-		require.NoError(t, plain.Deny(t.Context(), key, time.Now(), later), "revocation")
+		rotate(t, plain, sess.rotation("id0", "id1"), passauth.RotateOK, "rotation")
+		require.NoError(t, plain.RevokeSession(t.Context(), passauth.Denial{Subject: sess.subject, Session: loggedOut.family, At: later, Expires: later}), "logout")
+		require.NoError(t, plain.Deny(t.Context(), revoked), "revocation")
 		wait, err := l.Allow(t.Context(), user)
 		require.NoError(t, err)
 		require.Zero(t, wait, "failed login counted")
@@ -191,20 +188,17 @@ func TestClusterFailover(t *testing.T) {
 		resume()
 		replica.takeOver(t)
 
+		q := passauth.DenyQuery{Subject: sess.subject, Session: loggedOut.family, Token: revoked.Token}
 		took := reach(t, "Denied on the new master", time.Second, func(ctx context.Context) error {
-			_, _, err := plain.Denied(ctx, key)
+			_, _, err := plain.Denied(ctx, q)
 			return err
 		})
 		t.Logf("the client reached the new master %v after the takeover", took)
-		_, found, err := plain.Denied(t.Context(), key)
+		_, found, err := plain.Denied(t.Context(), q)
 		require.NoError(t, err)
-		assert.False(t, found, "the revocation survived, though its master died before replicating it")
-		res, err = plain.Rotate(t.Context(), fam, id0, rand.Text(), later)
-		require.NoError(t, err)
-		assert.Equal(t, passauth.RotateOK, res, "the consumed refresh token is current again")
-		res, err = plain.Rotate(t.Context(), loggedOut, id0, rand.Text(), later)
-		require.NoError(t, err)
-		assert.Equal(t, passauth.RotateOK, res, "the logged-out session is live again")
+		assert.False(t, found, "the revocation and the logout's denial survived, though their master died before replicating them")
+		rotate(t, plain, sess.rotation("id0", rand.Text()), passauth.RotateOK, "the consumed refresh token is current again")
+		rotate(t, plain, loggedOut.rotation("id0", rand.Text()), passauth.RotateOK, "the logged-out session is live again")
 		wait, err = l.Allow(t.Context(), user)
 		require.NoError(t, err)
 		assert.Zero(t, wait, "the counted failure is forgotten")
@@ -228,26 +222,26 @@ func TestClusterFailover(t *testing.T) {
 		limit := passauth.Limit{Burst: 2, Interval: time.Hour}
 		l := redisstore.NewLimiter(slow, limit, redisstore.WithPrefix(prefix), opt)
 
-		fam, id0, id1 := rand.Text(), rand.Text(), rand.Text()
-		master := masterOf(t, c, famKey(fam))
-		require.Equal(t, master.addr, masterOf(t, stale, famKey(fam)).addr)
+		sess := newTestSession()
+		master := masterOf(t, c, keysFor(prefix, sess.subject).sessions())
+		require.Equal(t, master.addr, masterOf(t, stale, keysFor(prefix, sess.subject).sessions()).addr)
 		replica := master.replica(t)
-		on := func(key func(string) string) string { return nameOn(t, c, master, key) }
-		loggedOut := on(famKey)
-		jti := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
-		sub := "sub:" + on(func(n string) string { return denyKey("sub:" + n) })
-		user := "user:" + on(func(n string) string { return limKey("user:" + n) })
-		spare := "jti:" + on(func(n string) string { return denyKey("jti:" + n) })
-
-		ctx := t.Context()
-		for _, r := range []struct{ fam, old, new string }{{fam, "", id0}, {fam, id0, id1}, {loggedOut, "", id0}} {
-			res, err := s.Rotate(ctx, r.fam, r.old, r.new, later)
-			require.NoError(t, err)
-			require.Equal(t, passauth.RotateOK, res)
+		loggedOut := sameSubject(sess)
+		token := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
+		subject := passauth.Denial{
+			Subject: nameOn(t, c, master, func(n string) string { return keysFor(prefix, n).denySub() }),
+			At:      time.Now(), Expires: later,
 		}
-		require.NoError(t, s.RevokeFamily(ctx, loggedOut))
-		require.NoError(t, s.Deny(ctx, jti, time.Now(), later))
-		require.NoError(t, s.Deny(ctx, sub, time.Now(), later))
+		user := "user:" + nameOn(t, c, master, func(n string) string { return limKey("user:" + n) })
+		spare := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
+
+		rotate(t, s, sess.rotation("", "id0"), passauth.RotateOK, "start")
+		rotate(t, s, sess.rotation("id0", "id1"), passauth.RotateOK, "rotation")
+		rotate(t, s, loggedOut.rotation("", "id0"), passauth.RotateOK, "start")
+		ctx := t.Context()
+		require.NoError(t, s.RevokeSession(ctx, passauth.Denial{Subject: sess.subject, Session: loggedOut.family, At: later, Expires: later}))
+		require.NoError(t, s.Deny(ctx, token))
+		require.NoError(t, s.Deny(ctx, subject))
 		for range limit.Burst {
 			wait, err := l.Allow(ctx, user)
 			require.NoError(t, err)
@@ -257,21 +251,24 @@ func TestClusterFailover(t *testing.T) {
 		replica.takeOver(t)
 
 		took := reach(t, "Denied on the new master", time.Second, func(ctx context.Context) error {
-			_, _, err := plain.Denied(ctx, jti)
+			_, _, err := plain.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: token.Token})
 			return err
 		})
 		t.Logf("the client reached the new master %v after the takeover", took)
-		for _, key := range []string{jti, sub} {
-			_, found, err := plain.Denied(ctx, key)
+		for what, q := range map[string]passauth.DenyQuery{
+			"the access token":       {Subject: sess.subject, Token: token.Token},
+			"the subject":            {Subject: subject.Subject},
+			"the logged-out session": {Subject: sess.subject, Session: loggedOut.family},
+		} {
+			_, found, err := plain.Denied(ctx, q)
 			require.NoError(t, err)
-			assert.True(t, found, "%s denied after the failover", key)
+			assert.True(t, found, "%s denied after the failover", what)
 		}
-		// Writes with WithReplicas fail while the new master has no replica;
-		// check the rest without.
 		// A write with WithReplicas fails too while the client's slot map
-		// names the dead master; then it fails for want of a replica.
+		// names the dead master; then it fails for want of a replica, as
+		// the new master has none yet. Check the rest without.
 		reach(t, "a write with no replica left", 3*slowIOTimeout, func(ctx context.Context) error {
-			err := s.Deny(ctx, spare, time.Now(), later)
+			err := s.Deny(ctx, spare)
 			if errors.Is(err, redisstore.ErrNotReplicated) {
 				return nil
 			}
@@ -280,20 +277,16 @@ func TestClusterFailover(t *testing.T) {
 			}
 			return err
 		})
-		res, err := plain.Rotate(ctx, fam, id0, rand.Text(), later)
-		require.NoError(t, err)
-		assert.Equal(t, passauth.RotateReused, res, "the consumed refresh token")
-		res, err = plain.Rotate(ctx, loggedOut, id0, rand.Text(), later)
-		require.NoError(t, err)
-		assert.Equal(t, passauth.RotateRevoked, res, "the logged-out session")
+		rotate(t, plain, sess.rotation("id0", rand.Text()), passauth.RotateReused, "the consumed refresh token")
+		rotate(t, plain, loggedOut.rotation("id0", rand.Text()), passauth.RotateRevoked, "the logged-out session")
 		wait, err := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix)).Allow(ctx, user)
 		require.NoError(t, err)
 		assert.Positive(t, wait, "the throttled key")
 
 		restart()
 		waitInSync(t, replica.client, 1)
-		require.NoError(t, s.Deny(ctx, jti, time.Now(), later), "a write once the old master is back as a replica")
+		require.NoError(t, s.Deny(ctx, token), "a write once the old master is back as a replica")
 		staleStore := redisstore.New(stale, redisstore.WithPrefix(prefix), opt)
-		require.NoError(t, staleStore.Deny(ctx, sub, time.Now(), later), "a write through a stale slot map")
+		require.NoError(t, staleStore.Deny(ctx, subject), "a write through a stale slot map")
 	})
 }

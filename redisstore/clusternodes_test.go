@@ -20,17 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// clusterAddrs returns the addresses of the Redis Cluster under test, or
-// skips the test when none is given.
-func clusterAddrs(t *testing.T) []string {
-	t.Helper()
-	addrs := os.Getenv("PASSAUTH_REDIS_CLUSTER_ADDRS")
-	if addrs == "" {
-		t.Skip("no Redis Cluster: set PASSAUTH_REDIS_CLUSTER_ADDRS or run ./scripts/with-redis-cluster.sh go test ./...")
-	}
-	return strings.Split(addrs, ",")
-}
-
 // clusterDir returns the directory of the throwaway cluster that
 // scripts/with-redis-cluster.sh started on this machine, or skips the test:
 // the tests that stop, kill and restart nodes run only on that cluster.
@@ -42,41 +31,6 @@ func clusterDir(t *testing.T) string {
 		t.Skip("these tests stop and kill nodes: they need the throwaway cluster of ./scripts/with-redis-cluster.sh")
 	}
 	return dir
-}
-
-// newClusterClient returns a cluster client with the recommended settings,
-// changed by edit if not nil, closed when the test ends.
-func newClusterClient(t *testing.T, edit func(*redis.ClusterOptions)) *redis.ClusterClient {
-	t.Helper()
-	opts := recommendedClusterOptions(clusterAddrs(t))
-	if edit != nil {
-		edit(opts)
-	}
-	c := redis.NewClusterClient(opts)
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// clusterPrefix returns a key prefix no other test uses, and deletes every
-// key under it on every master when the test ends.
-func clusterPrefix(t *testing.T, c *redis.ClusterClient) string {
-	t.Helper()
-	prefix := "passauth-test:" + rand.Text() + ":"
-	t.Cleanup(func() {
-		err := c.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
-			keys, err := m.Keys(ctx, prefix+"*").Result()
-			for _, k := range keys {
-				if err == nil {
-					err = m.Del(ctx, k).Err()
-				}
-			}
-			return err
-		})
-		if err != nil {
-			t.Logf("deleting the test's keys: %v", err)
-		}
-	})
-	return prefix
 }
 
 // clusterNode is one node of the throwaway cluster.

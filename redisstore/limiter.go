@@ -85,7 +85,7 @@ return 0
 
 // Allow implements [passauth.Limiter.Allow] in one round trip.
 func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
-	n, err := l.writer.run(ctx, allowScript, l.key(key), l.interval, l.tolerance).Int64()
+	n, err := l.writer.run(ctx, allowScript, []string{l.key(key)}, l.interval, l.tolerance).Int64()
 	if err != nil {
 		return 0, wrap("limiter allow", err)
 	}
@@ -119,7 +119,7 @@ return 1
 
 // Forgive implements [passauth.Limiter.Forgive] in one round trip.
 func (l *Limiter) Forgive(ctx context.Context, key string) error {
-	if err := l.writer.run(ctx, forgiveScript, l.key(key), l.interval).Err(); err != nil {
+	if err := l.writer.run(ctx, forgiveScript, []string{l.key(key)}, l.interval).Err(); err != nil {
 		return wrap("limiter forgive", err)
 	}
 	return nil

@@ -3,12 +3,13 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,52 @@ func deleteKeys(tb testing.TB, c *redis.Client, prefix string) {
 	}
 }
 
+// clusterAddrs returns the addresses of the Redis Cluster under test, or
+// skips the test when none is given.
+func clusterAddrs(tb testing.TB) []string {
+	tb.Helper()
+	addrs := os.Getenv("PASSAUTH_REDIS_CLUSTER_ADDRS")
+	if addrs == "" {
+		tb.Skip("no Redis Cluster: set PASSAUTH_REDIS_CLUSTER_ADDRS or run ./scripts/with-redis-cluster.sh go test ./...")
+	}
+	return strings.Split(addrs, ",")
+}
+
+// newClusterClient returns a cluster client with the recommended settings,
+// changed by edit if not nil, closed when the test ends.
+func newClusterClient(tb testing.TB, edit func(*redis.ClusterOptions)) *redis.ClusterClient {
+	tb.Helper()
+	opts := recommendedClusterOptions(clusterAddrs(tb))
+	if edit != nil {
+		edit(opts)
+	}
+	c := redis.NewClusterClient(opts)
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// clusterPrefix returns a key prefix no other test uses, and deletes every
+// key under it on every master when the test ends.
+func clusterPrefix(tb testing.TB, c *redis.ClusterClient) string {
+	tb.Helper()
+	prefix := "passauth-test:" + rand.Text() + ":"
+	tb.Cleanup(func() {
+		err := c.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+			keys, err := m.Keys(ctx, prefix+"*").Result()
+			for _, k := range keys {
+				if err == nil {
+					err = m.Del(ctx, k).Err()
+				}
+			}
+			return err
+		})
+		if err != nil {
+			tb.Logf("deleting the test's keys: %v", err)
+		}
+	})
+	return prefix
+}
+
 func TestStore(t *testing.T) {
 	c := newClient(t)
 	storetest.TestStore(t, func(t *testing.T) passauth.Store {
@@ -91,119 +138,55 @@ func testConfig() passauth.Config {
 	}
 }
 
-// TestKeyLayout checks the keys a real issuer leaves in Redis against the
-// layout the package documents, and that none holds a token.
-func TestKeyLayout(t *testing.T) {
-	t.Parallel()
-	c := newClient(t)
-	prefix := newPrefix(t, c)
-	ctx := t.Context()
-	cfg := testConfig()
-	cfg.Store = redisstore.New(c, redisstore.WithPrefix(prefix))
-	iss, err := passauth.NewTokenIssuer(cfg)
-	require.NoError(t, err)
+// layout names the keys of one subject's records as the package
+// documentation describes them, for the tests that look at Redis directly.
+type layout struct{ base string }
 
-	login, err := iss.IssuePair(ctx, "alice")
-	require.NoError(t, err)
-	rc, err := iss.VerifyRefresh(ctx, login.RefreshToken)
-	require.NoError(t, err)
-	famKey := prefix + "{" + rc.SessionID + "}:fam"
+func keysFor(prefix, subject string) layout {
+	sum := sha256.Sum256([]byte(subject))
+	return layout{prefix + "{" + hex.EncodeToString(sum[:16]) + "}:"}
+}
 
-	assert.Equal(t, "hash", c.Type(ctx, famKey).Val(), "family key type")
-	assert.Equal(t, map[string]string{"cur": rc.ID}, c.HGetAll(ctx, famKey).Val(), "family after login")
-	assertTTL(t, c, famKey, cfg.RefreshTTL)
+func (l layout) fam(id string) string     { return l.base + "fam:" + id }
+func (l layout) sessions() string         { return l.base + "sessions" }
+func (l layout) denySub() string          { return l.base + "deny:sub" }
+func (l layout) denySID(id string) string { return l.base + "deny:sid:" + id }
+func (l layout) denyJTI(id string) string { return l.base + "deny:jti:" + id }
 
-	// Refresh: the family's current ID moves to the new token's.
-	refreshed := refresh(t, iss, login.RefreshToken)
-	rc2, err := iss.VerifyRefresh(ctx, refreshed.RefreshToken)
-	require.NoError(t, err)
-	require.Equal(t, rc.SessionID, rc2.SessionID)
-	assert.Equal(t, map[string]string{"cur": rc2.ID}, c.HGetAll(ctx, famKey).Val(), "family after refresh")
-	assertTTL(t, c, famKey, cfg.RefreshTTL)
+// testSession is a session of a random subject, for the tests that call the
+// Store directly.
+type testSession struct {
+	subject, family, client string
+	authTime                time.Time
+}
 
-	// Revoke the access token, then the session, then the subject.
-	ac, err := iss.VerifyAccess(ctx, refreshed.AccessToken)
-	require.NoError(t, err)
-	before := time.Now()
-	require.NoError(t, iss.Revoke(ctx, refreshed.AccessToken))
-	require.NoError(t, iss.Revoke(ctx, refreshed.RefreshToken))
-	require.NoError(t, iss.RevokeSubject(ctx, "alice"))
-	after := time.Now()
+func newTestSession() testSession {
+	return testSession{subject: "subject-" + rand.Text(), family: rand.Text(), client: "client-" + rand.Text(), authTime: time.Now()}
+}
 
-	assert.Equal(t, map[string]string{"cur": rc2.ID, "rev": "1"}, c.HGetAll(ctx, famKey).Val(), "family after revocation")
-	assertTTL(t, c, famKey, cfg.RefreshTTL)
-	// A token's and a session's denial hold their end as their time (they
-	// refuse every token of theirs); a subject's holds the time of the
-	// revocation (plus Config.Leeway, zero here).
-	denyKeys := map[string]struct {
-		ttl      time.Duration
-		from, to time.Time // the time held
-	}{
-		prefix + "{jti:" + ac.ID + "}:deny":        {cfg.AccessTTL, ac.ExpiresAt, ac.ExpiresAt},
-		prefix + "{sid:" + rc.SessionID + "}:deny": {cfg.AccessTTL, before.Add(cfg.AccessTTL), after.Add(cfg.AccessTTL)},
-		prefix + "{sub:alice}:deny":                {cfg.RefreshTTL, before, after},
-	}
-	for key, want := range denyKeys {
-		assert.Equal(t, "string", c.Type(ctx, key).Val(), "type of %s", key)
-		ns, err := c.Get(ctx, key).Int64()
-		require.NoError(t, err, "value of %s", key)
-		at := time.Unix(0, ns)
-		assert.False(t, at.Before(want.from) || at.After(want.to), "time in %s is %v, want %v to %v", key, at, want.from, want.to)
-		assertTTL(t, c, key, want.ttl)
-	}
-
-	// Nothing else is written, and no key or value holds a token or any
-	// part of one.
-	keys, err := c.Keys(ctx, prefix+"*").Result()
-	require.NoError(t, err)
-	want := []string{famKey}
-	for k := range denyKeys {
-		want = append(want, k)
-	}
-	assert.ElementsMatch(t, want, keys)
-	var stored []string
-	for _, k := range keys {
-		stored = append(stored, k)
-		if c.Type(ctx, k).Val() == "hash" {
-			for f, v := range c.HGetAll(ctx, k).Val() {
-				stored = append(stored, f, v)
-			}
-		} else {
-			stored = append(stored, c.Get(ctx, k).Val())
-		}
-	}
-	for _, tok := range []string{login.AccessToken, login.RefreshToken, refreshed.AccessToken, refreshed.RefreshToken} {
-		for _, part := range strings.Split(tok, ".") {
-			for _, s := range stored {
-				assert.NotContains(t, s, part, "Redis holds part of a token")
-			}
-		}
+// rotation returns the rotation of s from oldID ("" to start it) to newID
+// now, strict, kept an hour.
+func (s testSession) rotation(oldID, newID string) passauth.Rotation {
+	now := time.Now()
+	return passauth.Rotation{
+		Subject: s.subject, Family: s.family, OldID: oldID, NewID: newID, ClientID: s.client,
+		AuthTime: s.authTime, Now: now, Expires: now.Add(time.Hour), KeepUntil: now.Add(time.Hour), DenyUntil: now.Add(time.Hour),
 	}
 }
 
-// assertTTL checks that key expires, no later than max from now.
-func assertTTL(t *testing.T, c *redis.Client, key string, max time.Duration) {
-	t.Helper()
-	ttl, err := c.PTTL(t.Context(), key).Result()
-	require.NoError(t, err)
-	assert.True(t, ttl > 0 && ttl <= max+time.Millisecond, "TTL of %s is %v, want in (0, %v]", key, ttl, max)
+// graceful returns r with a grace window of a minute and 32 replays.
+func graceful(r passauth.Rotation) passauth.Rotation {
+	r.Grace, r.MaxReplays = time.Minute, 32
+	return r
 }
 
-// anyUser is a UserLookup that finds every user, for the refresh endpoint's
-// user check.
-var anyUser = passauth.UserLookupFunc(func(_ context.Context, name string) (passauth.User, bool, error) {
-	return passauth.User{Username: name}, true, nil
-})
-
-// refresh exchanges a refresh token through the issuer's RefreshHandler.
-func refresh(t *testing.T, iss *passauth.TokenIssuer, token string) passauth.TokenPair {
+// rotate runs r on s and checks its result.
+func rotate(t *testing.T, s passauth.Store, r passauth.Rotation, want passauth.RotateResult, what string) passauth.Rotated {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/refresh", strings.NewReader(`{"refresh_token":"`+token+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	iss.RefreshHandler(anyUser).ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code, "refresh")
-	return decodePair(t, rec.Body.String())
+	got, err := s.Rotate(t.Context(), r)
+	require.NoError(t, err, what)
+	require.Equal(t, want, got.Result, what)
+	return got
 }
 
 // TestPrefix checks that the default prefix is DefaultPrefix and that
@@ -212,29 +195,27 @@ func TestPrefix(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	ctx := t.Context()
-	fam, id := "prefix-test-"+rand.Text(), rand.Text()
-	famKey := redisstore.DefaultPrefix + "{" + fam + "}:fam"
-	t.Cleanup(func() { c.Del(context.Background(), famKey) })
+	sess, id := newTestSession(), rand.Text()
+	keys := keysFor(redisstore.DefaultPrefix, sess.subject)
+	t.Cleanup(func() { c.Del(context.Background(), keys.fam(sess.family), keys.sessions()) })
 
 	def := redisstore.New(c)
-	res, err := def.Rotate(ctx, fam, "", id, time.Now().Add(time.Minute))
-	require.NoError(t, err)
-	require.Equal(t, passauth.RotateOK, res)
-	assert.Equal(t, id, c.HGet(ctx, famKey, "cur").Val(), "family under the default prefix")
+	rotate(t, def, sess.rotation("", id), passauth.RotateOK, "start")
+	assert.Equal(t, id, c.HGet(ctx, keys.fam(sess.family), "cur").Val(), "family under the default prefix")
 
 	other := redisstore.New(c, redisstore.WithPrefix(newPrefix(t, c)))
-	res, err = other.Rotate(ctx, fam, id, rand.Text(), time.Now().Add(time.Minute))
+	rotate(t, other, sess.rotation(id, rand.Text()), passauth.RotateRevoked, "family seen through another prefix")
+	token := rand.Text()
+	require.NoError(t, other.Deny(ctx, passauth.Denial{Subject: sess.subject, Token: token, At: time.Now(), Expires: time.Now().Add(time.Minute)}))
+	_, found, err := def.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: token})
 	require.NoError(t, err)
-	assert.Equal(t, passauth.RotateRevoked, res, "family seen through another prefix")
-	require.NoError(t, other.Deny(ctx, fam, time.Now(), time.Now().Add(time.Minute)))
-	_, found, err := def.Denied(ctx, fam)
-	require.NoError(t, err)
-	assert.False(t, found, "key denied through another prefix")
+	assert.False(t, found, "token denied through another prefix")
 }
 
 // TestDenyTimes checks that Deny keeps the later time to the nanosecond,
 // including times whose decimal forms differ in length or sign, which the
-// script compares as strings.
+// script compares as strings, for each kind of denial, and that Denied
+// reports the latest of several to the nanosecond.
 func TestDenyTimes(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
@@ -255,26 +236,53 @@ func TestDenyTimes(t *testing.T) {
 		{"before and after 1970", time.Unix(-1, 0), time.Unix(1, 0)},
 		{"after and before 1970", time.Unix(1, 0), time.Unix(-1, 0)},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			key, expires := rand.Text(), time.Now().Add(time.Minute)
-			require.NoError(t, s.Deny(t.Context(), key, tc.first, expires))
-			require.NoError(t, s.Deny(t.Context(), key, tc.second, expires))
-			want := tc.first
-			if tc.second.After(want) {
-				want = tc.second
-			}
-			at, found, err := s.Denied(t.Context(), key)
-			require.NoError(t, err)
-			require.True(t, found)
-			assert.Equal(t, want.UnixNano(), at.UnixNano(), "one key")
-			at, found, err = s.Denied(t.Context(), rand.Text(), key)
-			require.NoError(t, err)
-			require.True(t, found)
-			assert.Equal(t, want.UnixNano(), at.UnixNano(), "pipeline")
-		})
+	kinds := []struct {
+		name   string
+		denial func(subject, name string) passauth.Denial
+	}{
+		{"subject", func(subject, _ string) passauth.Denial { return passauth.Denial{Subject: subject} }},
+		{"session", func(subject, name string) passauth.Denial { return passauth.Denial{Subject: subject, Session: name} }},
+		{"token", func(subject, name string) passauth.Denial { return passauth.Denial{Subject: subject, Token: name} }},
 	}
+	for _, kind := range kinds {
+		for _, tc := range cases {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				subject, name, expires := rand.Text(), rand.Text(), time.Now().Add(time.Minute)
+				for _, at := range []time.Time{tc.first, tc.second} {
+					d := kind.denial(subject, name)
+					d.At, d.Expires = at, expires
+					require.NoError(t, s.Deny(t.Context(), d))
+				}
+				want := tc.first
+				if tc.second.After(want) {
+					want = tc.second
+				}
+				d := kind.denial(subject, name)
+				at, found, err := s.Denied(t.Context(), passauth.DenyQuery{Subject: d.Subject, Session: d.Session, Token: d.Token})
+				require.NoError(t, err)
+				require.True(t, found)
+				assert.Equal(t, want.UnixNano(), at.UnixNano(), "alone")
+				at, found, err = s.Denied(t.Context(), passauth.DenyQuery{Subject: subject, Session: name, Token: name})
+				require.NoError(t, err)
+				require.True(t, found)
+				assert.Equal(t, want.UnixNano(), at.UnixNano(), "with the other two kinds")
+			})
+		}
+	}
+
+	t.Run("the latest of three", func(t *testing.T) {
+		t.Parallel()
+		subject, sid, jti, expires := rand.Text(), rand.Text(), rand.Text(), time.Now().Add(time.Minute)
+		for i, d := range []passauth.Denial{{Subject: subject}, {Subject: subject, Session: sid}, {Subject: subject, Token: jti}} {
+			d.At, d.Expires = base.Add(time.Duration(i%2)*time.Nanosecond), expires
+			require.NoError(t, s.Deny(t.Context(), d))
+		}
+		at, found, err := s.Denied(t.Context(), passauth.DenyQuery{Subject: subject, Session: sid, Token: jti})
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, base.Add(time.Nanosecond).UnixNano(), at.UnixNano())
+	})
 }
 
 // TestDenyExpiry checks that denying a key again keeps the later expiry and
@@ -287,36 +295,48 @@ func TestDenyExpiry(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now()
 
-	key := rand.Text()
-	redisKey := prefix + "{" + key + "}:deny"
-	require.NoError(t, s.Deny(ctx, key, now, now.Add(time.Minute)))
-	require.NoError(t, s.Deny(ctx, key, now.Add(-time.Second), now.Add(time.Hour)))
+	subject, token := rand.Text(), rand.Text()
+	redisKey := keysFor(prefix, subject).denyJTI(token)
+	deny := func(at, expires time.Time) {
+		require.NoError(t, s.Deny(ctx, passauth.Denial{Subject: subject, Token: token, At: at, Expires: expires}))
+	}
+	deny(now, now.Add(time.Minute))
+	deny(now.Add(-time.Second), now.Add(time.Hour))
 	assert.Greater(t, c.PTTL(ctx, redisKey).Val(), 30*time.Minute, "later expiry kept")
-	require.NoError(t, s.Deny(ctx, key, now.Add(time.Second), now.Add(-time.Second)))
+	deny(now.Add(time.Second), now.Add(-time.Second))
 	assert.Greater(t, c.PTTL(ctx, redisKey).Val(), 30*time.Minute, "later expiry kept over an expired one")
-	at, found, err := s.Denied(ctx, key)
+	at, found, err := s.Denied(ctx, passauth.DenyQuery{Subject: subject, Token: token})
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Equal(t, now.Add(time.Second).UnixNano(), at.UnixNano(), "later time kept, even with a past expiry")
 
 	past := rand.Text()
-	require.NoError(t, s.Deny(ctx, past, now, now.Add(-time.Millisecond)))
-	assert.Equal(t, int64(0), c.Exists(ctx, prefix+"{"+past+"}:deny").Val(), "record written with a past expiry")
+	require.NoError(t, s.Deny(ctx, passauth.Denial{Subject: past, At: now, Expires: now.Add(-time.Millisecond)}))
+	assert.Equal(t, int64(0), c.Exists(ctx, keysFor(prefix, past).denySub()).Val(), "record written with a past expiry")
 }
 
-// TestMalformedRecord checks that a denylist value this package did not
-// write is an error, not "not denied".
+// TestMalformedRecord checks that a value this package did not write, in
+// a denial or in a family, is an error, not "not denied".
 func TestMalformedRecord(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	prefix := newPrefix(t, c)
 	s := redisstore.New(c, redisstore.WithPrefix(prefix))
-	key := rand.Text()
-	require.NoError(t, c.Set(t.Context(), prefix+"{"+key+"}:deny", "not a number", time.Minute).Err())
-	for _, keys := range [][]string{{key}, {rand.Text(), key}} {
-		_, _, err := s.Denied(t.Context(), keys...)
+	subject, token := rand.Text(), rand.Text()
+	keys := keysFor(prefix, subject)
+	require.NoError(t, c.Set(t.Context(), keys.denyJTI(token), "not a number", time.Minute).Err())
+	for _, q := range []passauth.DenyQuery{{Subject: subject, Token: token}, {Subject: subject, Session: rand.Text(), Token: token}} {
+		_, _, err := s.Denied(t.Context(), q)
 		require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 	}
+
+	sess, id := newTestSession(), rand.Text()
+	rotate(t, s, sess.rotation("", id), passauth.RotateOK, "start")
+	require.NoError(t, c.HSet(t.Context(), keysFor(prefix, sess.subject).fam(sess.family), "exp", "soon").Err())
+	_, err := s.Rotate(t.Context(), sess.rotation("", id))
+	require.ErrorIs(t, err, passauth.ErrStoreUnavailable, "a repeated start answering a malformed expiry")
+	_, err = s.Sessions(t.Context(), sess.subject)
+	require.ErrorIs(t, err, passauth.ErrStoreUnavailable, "Sessions reading a malformed expiry")
 }
 
 // TestRedisDown checks that with Redis unreachable, or reachable but
@@ -351,8 +371,8 @@ func TestRedisDown(t *testing.T) {
 					assert.True(t, strings.HasPrefix(err.Error(), "redisstore: "), "error text %q", err)
 				})
 			}
-			_, found, err := s.Denied(context.Background())
-			require.NoError(t, err, "Denied with no keys asks Redis")
+			_, found, err := s.Denied(context.Background(), passauth.DenyQuery{})
+			require.NoError(t, err, "Denied with nothing to look up asks Redis")
 			assert.False(t, found)
 		})
 	}
@@ -390,28 +410,33 @@ type storeOp struct {
 
 // storeOps returns a call of each method of s.
 func storeOps(s *redisstore.Store) []storeOp {
+	sess := newTestSession()
 	later := time.Now().Add(time.Hour)
 	return []storeOp{
-		{"Rotate create", func(ctx context.Context) error {
-			_, err := s.Rotate(ctx, "family", "", "id1", later)
+		{"Rotate start", func(ctx context.Context) error {
+			_, err := s.Rotate(ctx, sess.rotation("", "id1"))
 			return err
 		}},
 		{"Rotate", func(ctx context.Context) error {
-			_, err := s.Rotate(ctx, "family", "id1", "id2", later)
+			_, err := s.Rotate(ctx, graceful(sess.rotation("id1", "id2")))
 			return err
 		}},
-		{"RevokeFamily", func(ctx context.Context) error {
-			return s.RevokeFamily(ctx, "family")
+		{"RevokeSession", func(ctx context.Context) error {
+			return s.RevokeSession(ctx, passauth.Denial{Subject: sess.subject, Session: sess.family, At: later, Expires: later})
 		}},
 		{"Deny", func(ctx context.Context) error {
-			return s.Deny(ctx, "key", time.Now(), later)
+			return s.Deny(ctx, passauth.Denial{Subject: sess.subject, Token: "jti", At: time.Now(), Expires: later})
 		}},
-		{"Denied one key", func(ctx context.Context) error {
-			_, _, err := s.Denied(ctx, "key")
+		{"Denied subject", func(ctx context.Context) error {
+			_, _, err := s.Denied(ctx, passauth.DenyQuery{Subject: sess.subject})
 			return err
 		}},
-		{"Denied several keys", func(ctx context.Context) error {
-			_, _, err := s.Denied(ctx, "key", "key2", "key3")
+		{"Denied subject, session and token", func(ctx context.Context) error {
+			_, _, err := s.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Session: sess.family, Token: "jti"})
+			return err
+		}},
+		{"Sessions", func(ctx context.Context) error {
+			_, err := s.Sessions(ctx, sess.subject)
 			return err
 		}},
 	}
@@ -566,50 +591,6 @@ func bearerRequest(target, token string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("Authorization", "Bearer "+token)
 	return r
-}
-
-// BenchmarkRedisRotate measures one refresh-token rotation: one script call,
-// one round trip.
-func BenchmarkRedisRotate(b *testing.B) {
-	c := newClient(b)
-	s := redisstore.New(c, redisstore.WithPrefix(newPrefix(b, c)))
-	ctx := b.Context()
-	fam, expires := rand.Text(), time.Now().Add(time.Hour)
-	prev := "id0"
-	if _, err := s.Rotate(ctx, fam, "", prev, expires); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		next := "id" + strconv.Itoa(i)
-		res, err := s.Rotate(ctx, fam, prev, next, expires)
-		if err != nil || res != passauth.RotateOK {
-			b.Fatalf("Rotate = %v, %v", res, err)
-		}
-		prev = next
-	}
-}
-
-// BenchmarkRedisDenied measures the lookup Config.CheckRevoked adds to every
-// authenticated request: three keys (token, session, subject), one of them
-// denied, in one pipeline.
-func BenchmarkRedisDenied(b *testing.B) {
-	c := newClient(b)
-	s := redisstore.New(c, redisstore.WithPrefix(newPrefix(b, c)))
-	ctx := b.Context()
-	keys := []string{"jti:" + rand.Text(), "sub:" + rand.Text(), "sid:" + rand.Text()}
-	if err := s.Deny(ctx, keys[1], time.Now(), time.Now().Add(time.Hour)); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		_, found, err := s.Denied(ctx, keys...)
-		if err != nil || !found {
-			b.Fatalf("Denied = %v, %v", found, err)
-		}
-	}
 }
 
 // decodePair reads a token response; it fails the test with the status

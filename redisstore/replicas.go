@@ -15,8 +15,9 @@ import (
 // asks for. The server that took the write may have applied it.
 var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
 
-// writer runs the write scripts of a Store or a Limiter: one script on one
-// key, and with WithReplicas a WAIT after it on the same connection.
+// writer runs the write scripts of a Store or a Limiter: one script on keys
+// of one hash slot, and with WithReplicas a WAIT after it on the same
+// connection.
 type writer struct {
 	client   redis.UniversalClient
 	replicas int
@@ -37,15 +38,14 @@ func newWriter(client redis.UniversalClient, o options) writer {
 	return writer{client: client, replicas: o.replicas, timeout: o.timeout}
 }
 
-// run runs script on key with args. Without replicas to wait for, that is
-// one EVALSHA (EVAL the first time a server sees the script) through the
-// client, which follows cluster redirections and retries as configured.
-// With them it is a pipeline of the script and WAIT on a connection to the
-// key's master, since WAIT counts the acknowledgements of its own
-// connection's writes; an acknowledgement count below w.replicas is an
-// error wrapping ErrNotReplicated.
-func (w writer) run(ctx context.Context, script *redis.Script, key string, args ...any) *redis.Cmd {
-	keys := []string{key}
+// run runs script on keys, which share a hash slot, with args. Without
+// replicas to wait for, that is one EVALSHA (EVAL the first time a server
+// sees the script) through the client, which follows cluster redirections
+// and retries as configured. With them it is a pipeline of the script and
+// WAIT on a connection to the keys' master, since WAIT counts the
+// acknowledgements of its own connection's writes; an acknowledgement
+// count below w.replicas is an error wrapping ErrNotReplicated.
+func (w writer) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	if w.replicas == 0 {
 		return script.Run(ctx, w.client, keys, args...)
 	}

@@ -10,11 +10,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var _ passauth.Store = (*Store)(nil)
+var (
+	_ passauth.Store         = (*Store)(nil)
+	_ passauth.SessionLister = (*Store)(nil)
+)
 
-// Store is a passauth.Store kept in Redis. It holds no state of its own
-// besides the client, and is safe for concurrent use by any number of
-// goroutines and processes.
+// Store is a passauth.Store kept in Redis, and a passauth.SessionLister. It
+// holds no state of its own besides the client, and is safe for concurrent
+// use by any number of goroutines and processes.
 type Store struct {
 	client redis.UniversalClient
 	writer writer
@@ -34,196 +37,146 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	return &Store{client: client, writer: newWriter(client, o), prefix: o.prefix}
 }
 
-// Results of rotateScript.
-const (
-	scriptOK      = 1
-	scriptReused  = 2
-	scriptRevoked = 3
-)
-
-// rotateScript implements Rotate on the family hash KEYS[1], with ARGV the
-// old ID, the new ID and the expiry in Unix milliseconds. Creating a family
-// that already exists is reuse, as in passauth.MemoryStore: "" is never a
-// family's current token. A repeat of a rotation that succeeded (the new ID
-// is already current) succeeds again, so a client retry after a lost answer
-// is not mistaken for reuse.
-var rotateScript = redis.NewScript(`
-local f = redis.call('HMGET', KEYS[1], 'cur', 'rev')
-if f[2] == '1' then
-	return 3
-end
-if not f[1] then
-	if ARGV[1] ~= '' then
-		return 3
-	end
-elseif f[1] == ARGV[2] then
-	redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-	return 1
-elseif ARGV[1] == '' or f[1] ~= ARGV[1] then
-	redis.call('HSET', KEYS[1], 'rev', '1')
-	return 2
-end
-redis.call('HSET', KEYS[1], 'cur', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-return 1
-`)
-
-// Rotate implements [passauth.Store.Rotate] in one round trip. An expiry
-// already past leaves no record, so the family is then unknown.
-func (s *Store) Rotate(ctx context.Context, family, oldID, newID string, expires time.Time) (passauth.RotateResult, error) {
-	n, err := s.writer.run(ctx, rotateScript, s.familyKey(family), oldID, newID, unixMilliCeil(expires)).Int()
+// Rotate implements [passauth.Store.Rotate] in one script call, one round
+// trip: it reads the family, the session's and the subject's denials and
+// writes the rotation, the replay or the reuse (the family revoked and the
+// session denied) in one atomic step. A KeepUntil already past leaves no
+// record, so the family is then unknown.
+func (s *Store) Rotate(ctx context.Context, r passauth.Rotation) (passauth.Rotated, error) {
+	k := s.keysOf(r.Subject)
+	graceFrom := ""
+	if r.Grace > 0 {
+		graceFrom = strconv.FormatInt(r.Now.Add(-r.Grace).UnixNano(), 10)
+	}
+	v, err := s.writer.run(ctx, rotateScript,
+		[]string{k.family(r.Family), k.subjectDenial(), k.sessionDenial(r.Family), k.sessions()},
+		r.Family, r.OldID, r.NewID, r.ClientID, r.AuthTime.UnixNano(), r.Now.UnixNano(), r.Expires.UnixNano(),
+		unixMilliCeil(r.KeepUntil), r.DenyUntil.UnixNano(), unixMilliCeil(r.DenyUntil), graceFrom, r.MaxReplays,
+	).Slice()
 	if err != nil {
-		return 0, wrap("rotate", err)
+		return passauth.Rotated{}, wrap("rotate", err)
 	}
-	switch n {
-	case scriptOK:
-		return passauth.RotateOK, nil
-	case scriptReused:
-		return passauth.RotateReused, nil
-	case scriptRevoked:
-		return passauth.RotateRevoked, nil
+	res, err := rotated(v)
+	if err != nil {
+		return passauth.Rotated{}, wrap("rotate", err)
 	}
-	return 0, wrap("rotate", errors.New("unexpected script result "+strconv.Itoa(n)))
+	return res, nil
 }
 
-// revokeScript marks the family hash KEYS[1] revoked if it exists, keeping
-// its expiry.
-var revokeScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-	redis.call('HSET', KEYS[1], 'rev', '1')
-end
-return 1
-`)
+// rotated reads the answer of rotateScript.
+func rotated(v []any) (passauth.Rotated, error) {
+	code, _ := v[0].(int64)
+	switch code {
+	case scriptReused:
+		return passauth.Rotated{Result: passauth.RotateReused}, nil
+	case scriptRevoked:
+		return passauth.Rotated{Result: passauth.RotateRevoked}, nil
+	case scriptOK, scriptReplayed:
+		if len(v) == 3 {
+			cur, _ := v[1].(string)
+			exp, err := parseNanos(v[2])
+			if err != nil {
+				return passauth.Rotated{}, err
+			}
+			res := passauth.Rotated{Result: passauth.RotateOK, Current: cur, Expires: exp}
+			if code == scriptReplayed {
+				res.Result = passauth.RotateReplayed
+			}
+			return res, nil
+		}
+	}
+	return passauth.Rotated{}, errors.New("unexpected script result")
+}
 
-// RevokeFamily implements [passauth.Store.RevokeFamily]. An unknown or
-// expired family is left unknown: Rotate reports it revoked anyway.
-func (s *Store) RevokeFamily(ctx context.Context, family string) error {
-	if err := s.writer.run(ctx, revokeScript, s.familyKey(family)).Err(); err != nil {
-		return wrap("revoke family", err)
+// RevokeSession implements [passauth.Store.RevokeSession] in one script
+// call: it marks the family revoked (an unknown one is left unknown, which
+// Rotate reports as revoked all the same), takes it out of the subject's
+// sessions and records the session's denial, in one atomic step.
+func (s *Store) RevokeSession(ctx context.Context, d passauth.Denial) error {
+	k := s.keysOf(d.Subject)
+	err := s.writer.run(ctx, revokeScript,
+		[]string{k.family(d.Session), k.sessionDenial(d.Session), k.sessions()},
+		d.Session, d.At.UnixNano(), unixMilliCeil(d.Expires),
+	).Err()
+	if err != nil {
+		return wrap("revoke session", err)
 	}
 	return nil
 }
 
-// denyScript implements Deny on the string KEYS[1], with ARGV the time
-// denied in Unix nanoseconds and the expiry in Unix milliseconds. It keeps
-// the later of the two times and the later of the two expiries. The times
-// are compared as decimal strings, since Lua's numbers (doubles) cannot hold
-// nanoseconds exactly. A record that exists is written even when it keeps
-// its time, so that a WAIT after it (WithReplicas) waits for the replicas
-// to hold the record, whoever wrote it first.
-var denyScript = redis.NewScript(`
-local function later(a, b)
-	local na, nb = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
-	if na ~= nb then
-		return nb
-	end
-	if na then
-		a, b = b:sub(2), a:sub(2)
-	end
-	if #a ~= #b then
-		return #a > #b
-	end
-	return a > b
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local exp = tonumber(ARGV[2])
-local cur = redis.call('GET', KEYS[1])
-if not cur then
-	if exp > now then
-		redis.call('SET', KEYS[1], ARGV[1])
-		redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-	end
-	return 1
-end
-if later(ARGV[1], cur) then
-	cur = ARGV[1]
-end
-redis.call('SET', KEYS[1], cur, 'KEEPTTL')
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl >= 0 and exp > now + ttl then
-	redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-end
-return 1
-`)
-
-// Deny implements [passauth.Store.Deny] in one round trip. Times keep their
-// nanoseconds; expiries are rounded up to the millisecond.
-func (s *Store) Deny(ctx context.Context, key string, at, expires time.Time) error {
-	err := s.writer.run(ctx, denyScript, s.denyKey(key), at.UnixNano(), unixMilliCeil(expires)).Err()
-	if err != nil {
+// Deny implements [passauth.Store.Deny] in one script call. Times keep
+// their nanoseconds; expiries are rounded up to the millisecond.
+func (s *Store) Deny(ctx context.Context, d passauth.Denial) error {
+	k := s.keysOf(d.Subject)
+	key := k.subjectDenial()
+	switch {
+	case d.Token != "":
+		key = k.tokenDenial(d.Token)
+	case d.Session != "":
+		key = k.sessionDenial(d.Session)
+	}
+	if err := s.writer.run(ctx, denyScript, []string{key}, d.At.UnixNano(), unixMilliCeil(d.Expires)).Err(); err != nil {
 		return wrap("deny", err)
 	}
 	return nil
 }
 
-// Denied implements [passauth.Store.Denied] in one round trip: a GET for a
-// single key, a pipeline of GETs for several. With no keys it reports not
-// found without asking Redis.
-func (s *Store) Denied(ctx context.Context, keys ...string) (time.Time, bool, error) {
-	switch len(keys) {
-	case 0:
+// Denied implements [passauth.Store.Denied] with one MGET of the denials q
+// names, which share a hash slot. An empty Subject names no subject
+// denial, as with passauth.MemoryStore; with nothing to look up it reports
+// not found without asking Redis. It never waits for replicas.
+func (s *Store) Denied(ctx context.Context, q passauth.DenyQuery) (time.Time, bool, error) {
+	k := s.keysOf(q.Subject)
+	keys := make([]string, 0, 3)
+	if q.Subject != "" {
+		keys = append(keys, k.subjectDenial())
+	}
+	if q.Session != "" {
+		keys = append(keys, k.sessionDenial(q.Session))
+	}
+	if q.Token != "" {
+		keys = append(keys, k.tokenDenial(q.Token))
+	}
+	if len(keys) == 0 {
 		return time.Time{}, false, nil
-	case 1:
-		v, err := s.client.Get(ctx, s.denyKey(keys[0])).Result()
-		if err == redis.Nil {
-			return time.Time{}, false, nil
-		}
-		if err != nil {
-			return time.Time{}, false, wrap("denied", err)
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return time.Time{}, false, wrap("denied", errMalformed)
-		}
-		return time.Unix(0, n), true, nil
 	}
-
-	pipe := s.client.Pipeline()
-	cmds := make([]*redis.StringCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = pipe.Get(ctx, s.denyKey(k))
+	vals, err := s.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return time.Time{}, false, wrap("denied", err)
 	}
-	// Exec reports the first failed command, a missing key (redis.Nil)
-	// included; each command's own error says which.
-	_, _ = pipe.Exec(ctx)
-	var latest int64
+	var latest time.Time
 	found := false
-	for _, c := range cmds {
-		v, err := c.Result()
-		if err == redis.Nil {
+	for _, v := range vals {
+		if v == nil {
 			continue
 		}
+		at, err := parseNanos(v)
 		if err != nil {
 			return time.Time{}, false, wrap("denied", err)
 		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return time.Time{}, false, wrap("denied", errMalformed)
-		}
-		if !found || n > latest {
-			latest, found = n, true
+		if !found || at.After(latest) {
+			latest, found = at, true
 		}
 	}
-	if !found {
-		return time.Time{}, false, nil
-	}
-	return time.Unix(0, latest), true, nil
+	return latest, found, nil
 }
 
-// errMalformed reports a denylist value that is not a decimal integer,
+// parseNanos reads a time this package wrote: decimal Unix nanoseconds.
+func parseNanos(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, errMalformed
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, errMalformed
+	}
+	return time.Unix(0, n), nil
+}
+
+// errMalformed reports a time in Redis that is not a decimal integer,
 // written by something other than this package.
-var errMalformed = errors.New("denylist record is not a Unix time in nanoseconds")
-
-// familyKey returns the key of a family's hash.
-func (s *Store) familyKey(family string) string {
-	return s.prefix + "{" + family + "}:fam"
-}
-
-// denyKey returns the key of a denylist record.
-func (s *Store) denyKey(key string) string {
-	return s.prefix + "{" + key + "}:deny"
-}
+var errMalformed = errors.New("record is not a Unix time in nanoseconds")
 
 // unixMilliCeil returns t in Unix milliseconds, rounded up so that a record
 // is never dropped before t.
