@@ -103,14 +103,12 @@ func TestReplicaStoppedFailsClosed(t *testing.T) {
 	later := time.Now().Add(time.Hour)
 
 	// Confirmed before the replica stops.
-	fam, fam2, id0 := rand.Text(), rand.Text(), rand.Text()
-	for _, f := range []string{fam, fam2} {
-		res, err := sSlow.Rotate(t.Context(), f, "", id0, later)
-		require.NoError(t, err)
-		require.Equal(t, passauth.RotateOK, res)
+	sess, sess2 := newTestSession(), newTestSession()
+	for _, x := range []testSession{sess, sess2} {
+		rotate(t, sSlow, x.rotation("", "id0"), passauth.RotateOK, "start")
 	}
-	key, at := "jti:"+rand.Text(), time.Now()
-	require.NoError(t, sSlow.Deny(t.Context(), key, at, later))
+	denial := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
+	require.NoError(t, sSlow.Deny(t.Context(), denial))
 	user := "user:" + rand.Text()
 	_, err := redisstore.NewLimiter(slow, passauth.Limit{Burst: 5, Interval: time.Hour}, slowOpts...).Allow(t.Context(), user)
 	require.NoError(t, err)
@@ -121,19 +119,30 @@ func TestReplicaStoppedFailsClosed(t *testing.T) {
 	fresh := redis.NewClient(recommendedOptions(master.addr))
 	t.Cleanup(func() { _ = fresh.Close() })
 	sFresh := redisstore.New(fresh, opts...)
-	id1 := rand.Text()
+	lost := sess.rotation("id0", "id1")
+	earlier := denial
+	earlier.At = denial.At.Add(-time.Second)
 	writes := []storeOp{
-		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, fam, id0, id1, later); return err }},
+		{"Rotate", func(ctx context.Context) error { _, err := s.Rotate(ctx, lost); return err }},
 		{"Rotate repeated on another connection", func(ctx context.Context) error {
-			_, err := sFresh.Rotate(ctx, fam, id0, id1, later)
+			_, err := sFresh.Rotate(ctx, lost)
 			return err
 		}},
-		{"Rotate creating", func(ctx context.Context) error { _, err := s.Rotate(ctx, rand.Text(), "", id0, later); return err }},
-		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, fam2) }},
-		{"Deny", func(ctx context.Context) error { return s.Deny(ctx, "jti:"+rand.Text(), time.Now(), later) }},
-		{"Deny again, earlier, on another connection", func(ctx context.Context) error {
-			return sFresh.Deny(ctx, key, at.Add(-time.Second), later)
+		{"Rotate replayed within grace on another connection", func(ctx context.Context) error {
+			_, err := sFresh.Rotate(ctx, graceful(sess.rotation("id0", "id2")))
+			return err
 		}},
+		{"Rotate starting", func(ctx context.Context) error {
+			_, err := s.Rotate(ctx, newTestSession().rotation("", "id0"))
+			return err
+		}},
+		{"RevokeSession", func(ctx context.Context) error {
+			return s.RevokeSession(ctx, passauth.Denial{Subject: sess2.subject, Session: sess2.family, At: later, Expires: later})
+		}},
+		{"Deny", func(ctx context.Context) error {
+			return s.Deny(ctx, passauth.Denial{Subject: rand.Text(), Token: rand.Text(), At: time.Now(), Expires: later})
+		}},
+		{"Deny again, earlier, on another connection", func(ctx context.Context) error { return sFresh.Deny(ctx, earlier) }},
 		{"Allow", func(ctx context.Context) error { _, err := l.Allow(ctx, user); return err }},
 		{"Forgive", func(ctx context.Context) error { return l.Forgive(ctx, user) }},
 	}
@@ -145,23 +154,21 @@ func TestReplicaStoppedFailsClosed(t *testing.T) {
 		require.ErrorIs(t, err, passauth.ErrStoreUnavailable, op.name)
 		assert.True(t, strings.HasPrefix(err.Error(), "redisstore: "), "error text %q", err)
 	}
-	assert.Equal(t, id1, admin.HGet(t.Context(), prefix+"{"+fam+"}:fam", "cur").Val(), "the master applied the rotation")
-	assert.Equal(t, "1", admin.HGet(t.Context(), prefix+"{"+fam2+"}:fam", "rev").Val(), "the master applied the revocation")
+	fam := keysFor(prefix, sess.subject).fam(sess.family)
+	assert.Equal(t, "id1", admin.HGet(t.Context(), fam, "cur").Val(), "the master applied the rotation")
+	assert.Equal(t, "1", admin.HGet(t.Context(), fam, "n").Val(), "the master applied the replay")
+	assert.Equal(t, "1", admin.HGet(t.Context(), keysFor(prefix, sess2.subject).fam(sess2.family), "rev").Val(), "the master applied the revocation")
 
-	_, found, err := s.Denied(t.Context(), key)
+	_, found, err := s.Denied(t.Context(), passauth.DenyQuery{Subject: denial.Subject, Token: denial.Token})
 	require.NoError(t, err, "reads do not wait")
 	assert.True(t, found)
 
 	plain := redisstore.New(c, redisstore.WithPrefix(prefix))
-	res, err := plain.Rotate(t.Context(), rand.Text(), "", id0, later)
-	require.NoError(t, err, "a write without WithReplicas")
-	assert.Equal(t, passauth.RotateOK, res)
+	rotate(t, plain, newTestSession().rotation("", "id0"), passauth.RotateOK, "a write without WithReplicas")
 
 	resume()
 	waitInSync(t, admin, 1)
-	res, err = sSlow.Rotate(t.Context(), fam, id0, id1, later)
-	require.NoError(t, err, "the retry once the replica is back")
-	assert.Equal(t, passauth.RotateOK, res, "the retry of a rotation that was applied but not confirmed")
+	rotate(t, sSlow, lost, passauth.RotateOK, "the retry of a rotation that was applied but not confirmed, once the replica is back")
 }
 
 // TestLostAnswerWithReplicas loses the answer to a rotation with
@@ -174,18 +181,17 @@ func TestLostAnswerWithReplicas(t *testing.T) {
 	c := redis.NewClient(slowly(recommendedOptions(p.addr)))
 	t.Cleanup(func() { _ = c.Close() })
 	s := redisstore.New(c, redisstore.WithReplicas(1, slowWait))
-	later := time.Now().Add(time.Hour)
-	fam, id0, id1 := rand.Text(), rand.Text(), "lost-answer-"+rand.Text()
-	res, err := s.Rotate(t.Context(), fam, "", id0, later)
-	require.NoError(t, err)
-	require.Equal(t, passauth.RotateOK, res)
+	sess := newTestSession()
+	rotate(t, s, sess.rotation("", "id0"), passauth.RotateOK, "start")
 
-	p.dropAnswerTo(id1)
+	lost := sess.rotation("id0", "lost-answer-"+rand.Text())
+	p.dropAnswerTo(lost.NewID)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*slowIOTimeout)
 	defer cancel()
-	res, err = s.Rotate(ctx, fam, id0, id1, later)
+	res, err := s.Rotate(ctx, lost)
 	require.True(t, p.dropped.Load(), "the proxy dropped no answer")
 	require.NoError(t, err)
-	assert.Equal(t, passauth.RotateOK, res)
+	assert.Equal(t, passauth.RotateOK, res.Result)
+	assert.Equal(t, lost.NewID, res.Current)
 	assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
 }

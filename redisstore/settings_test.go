@@ -135,24 +135,29 @@ func TestRecommendedSettingsBound(t *testing.T) {
 
 // TestLostAnswer loses the answer to a rotation that Redis ran: a proxy
 // between the client and the server reads the answer and drops it. With the
-// recommended settings the client retries, and the store's idempotent
-// rotation answers the retry RotateOK, so the refresh succeeds. Without
-// retries (MaxRetries -1) the call fails although the rotation happened,
-// and the refresh a client then sends again, which passauth runs with a new
-// token ID, is taken for reuse: the session ends.
+// recommended settings the client retries the command, and the store's
+// idempotent rotation answers the retry RotateOK, so the refresh succeeds.
+// Without retries (MaxRetries -1) the call fails although the rotation
+// happened, and the refresh the application's client then sends again,
+// which passauth runs with a new token ID, is reuse: the session ends;
+// with a grace window (Config.RefreshGrace) it is a replay, answered with
+// the token of the lost answer, and the session goes on from it.
 func TestLostAnswer(t *testing.T) {
 	target := redisAddr(t)
 	t.Parallel()
 	direct := newClient(t)
 	cases := []struct {
-		name       string
-		retries    int
-		closeConn  bool
-		wantResult passauth.RotateResult // 0: an error
+		name      string
+		retries   int
+		closeConn bool
+		grace     bool
+		want      passauth.RotateResult // 0: an error
 	}{
-		{"retried after a read timeout", recMaxRetries, false, passauth.RotateOK},
-		{"retried after the connection closes", recMaxRetries, true, passauth.RotateOK},
-		{"not retried", -1, false, 0},
+		{"retried after a read timeout", recMaxRetries, false, false, passauth.RotateOK},
+		{"retried after the connection closes", recMaxRetries, true, false, passauth.RotateOK},
+		{"not retried", -1, false, false, 0},
+		{"with grace, retried", recMaxRetries, false, true, passauth.RotateOK},
+		{"with grace, not retried", -1, false, true, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,35 +169,49 @@ func TestLostAnswer(t *testing.T) {
 			t.Cleanup(func() { _ = c.Close() })
 			prefix := newPrefix(t, direct)
 			s := redisstore.New(c, redisstore.WithPrefix(prefix))
-			later := time.Now().Add(time.Hour)
+			sess := newTestSession()
+			rotation := func(oldID, newID string) passauth.Rotation {
+				r := sess.rotation(oldID, newID)
+				if tc.grace {
+					r = graceful(r)
+				}
+				return r
+			}
 
-			fam, id0, id1 := rand.Text(), rand.Text(), "lost-answer-"+rand.Text()
 			// The server has the script from then on: the rotation below is
 			// one EVALSHA, run at its first sending.
-			res, err := s.Rotate(t.Context(), fam, "", id0, later)
-			require.NoError(t, err)
-			require.Equal(t, passauth.RotateOK, res)
-
-			p.dropAnswerTo(id1)
+			rotate(t, s, rotation("", "id0"), passauth.RotateOK, "start")
+			lost := rotation("id0", "lost-answer-"+rand.Text())
+			p.dropAnswerTo(lost.NewID)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
-			res, err = s.Rotate(ctx, fam, id0, id1, later)
+			res, err := s.Rotate(ctx, lost)
 			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
-			assert.Equal(t, id1, direct.HGet(t.Context(), prefix+"{"+fam+"}:fam", "cur").Val(), "the server ran the rotation")
-			if tc.wantResult != 0 {
+			assert.Equal(t, lost.NewID, direct.HGet(t.Context(), keysFor(prefix, sess.subject).fam(sess.family), "cur").Val(),
+				"the server ran the rotation")
+			if tc.want != 0 {
 				require.NoError(t, err)
-				assert.Equal(t, tc.wantResult, res)
+				assert.Equal(t, tc.want, res.Result, "the client's retry of the command, with the same new ID")
+				assert.Equal(t, lost.NewID, res.Current)
 				assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
-				res, err = s.Rotate(t.Context(), fam, id1, rand.Text(), later)
-				require.NoError(t, err)
-				assert.Equal(t, passauth.RotateOK, res, "next rotation")
-				return
+			} else {
+				require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
+				assert.Equal(t, int32(1), p.sent.Load(), "times the rotation was sent")
 			}
-			require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
-			assert.Equal(t, int32(1), p.sent.Load(), "times the rotation was sent")
-			res, err = s.Rotate(t.Context(), fam, id0, rand.Text(), later)
-			require.NoError(t, err)
-			assert.Equal(t, passauth.RotateReused, res, "the client's second try, with a new ID")
+
+			switch {
+			case tc.grace:
+				// The application's client sends the old token again, which
+				// passauth rotates to a new ID: within the grace window, the
+				// answer is the token of the lost answer.
+				got := rotate(t, s, rotation("id0", rand.Text()), passauth.RotateReplayed, "the client's second try, with a new ID")
+				assert.Equal(t, lost.NewID, got.Current, "the replay's answer")
+				rotate(t, s, rotation(lost.NewID, rand.Text()), passauth.RotateOK, "the session goes on from the lost answer's token")
+			case tc.want != 0:
+				rotate(t, s, rotation(lost.NewID, rand.Text()), passauth.RotateOK, "next rotation")
+			default:
+				rotate(t, s, rotation("id0", rand.Text()), passauth.RotateReused, "the client's second try, with a new ID")
+			}
 		})
 	}
 

@@ -440,7 +440,7 @@ func TestRedisLostAnswer(t *testing.T) {
 			srv, _ := newRedisServer(t, proxied, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
 			access, refreshToken := loginOK(t, srv)
 
-			p.dropAnswerTo("{" + sessionID(t, refreshToken) + "}:fam")
+			p.dropAnswerTo(":fam:" + sessionID(t, refreshToken))
 			res := refresh(t, srv, refreshToken)
 			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
 			require.Equal(t, tc.first, res.status, "the refresh whose answer was lost")
@@ -489,7 +489,7 @@ func TestRedisOptionsBound(t *testing.T) {
 			ctx, cancel = context.WithTimeout(ctx, deadline)
 		}
 		start := time.Now()
-		_, _, err := s.Denied(ctx, "jti:a", "sub:b", "sid:c")
+		_, _, err := s.Denied(ctx, passauth.DenyQuery{Subject: "b", Session: "c", Token: "a"})
 		cancel()
 		require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 		assert.Less(t, time.Since(start), 10*time.Second, "a denylist check with a deadline of %v", deadline)
