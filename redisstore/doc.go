@@ -34,20 +34,39 @@
 // # What is stored
 //
 // A Store never sees a token: passauth gives it token IDs ("jti"), session
-// IDs and subjects, and those are all that Redis holds. Every key starts
-// with the prefix (default "passauth:", see WithPrefix) and carries a Redis
-// Cluster hash tag, the part in braces:
+// IDs, client IDs and subjects, and Redis holds the IDs but not the
+// subjects. Every key starts with the prefix (default "passauth:", see
+// WithPrefix), then a Redis Cluster hash tag, the part in braces. A
+// subject's records share one tag, <tag> below: the first 16 bytes of the
+// SHA-256 of the subject, in hex (32 characters), so that every record of a
+// subject is on one Cluster slot, whatever the subject holds (braces
+// included), and Redis holds no user names or e-mail addresses:
 //
-//   - <prefix>{<family>}:fam — a hash, one per login session (token family),
-//     with the field cur, the ID of the session's only valid refresh token,
-//     and the field rev, "1" once the family is revoked. It expires (PEXPIREAT)
-//     with the current refresh token; each rotation moves the expiry, and
-//     revoking keeps it, so that a revoked family cannot be recreated while
-//     any of its tokens could still be presented.
-//   - <prefix>{<key>}:deny — a string, one per denylist key (an access-token
-//     ID, a session or a subject), holding the latest time the key was
-//     denied as decimal Unix nanoseconds. It expires at the latest expiry it
-//     was denied with; a record whose expiry is already past is not written.
+//   - <prefix>{<tag>}:fam:<session ID> — a hash, one per login session
+//     (token family), with the fields cur, the ID of the session's only
+//     valid refresh token; exp, its expiry; cli, the client the session was
+//     started for ("" for none); auth, the login time; used, the time of the
+//     last rotation or replay; after the first rotation prev, the ID cur
+//     replaced, repl, when (passauth's clock), and n, how many times prev
+//     has been presented again within the grace window since; and rev, "1"
+//     once the session is revoked. Times are decimal Unix nanoseconds. It
+//     expires (PEXPIREAT) when passauth says the family may be forgotten,
+//     the current refresh token's expiry plus Config.Leeway; each rotation
+//     moves the expiry, and revoking keeps it, so that a revoked session
+//     cannot be started again while any of its tokens could be presented.
+//   - <prefix>{<tag>}:sessions — a sorted set of the subject's live
+//     sessions, their IDs scored by the Unix millisecond their hash
+//     expires, for Sessions. Revoking a session (a logout, a reuse) takes it
+//     out; each login drops up to eight entries already past, and Sessions
+//     drops those it finds past or gone; the set expires with its last
+//     entry.
+//   - <prefix>{<tag>}:deny:sub, <prefix>{<tag>}:deny:sid:<session ID> and
+//     <prefix>{<tag>}:deny:jti:<token ID> — strings, the denials of every
+//     session of the subject that logged in by a time (RevokeSubject), of a
+//     session (a logout, a reuse, Revoke past three access tokens) and of an
+//     access token (Revoke), each holding the latest time it was denied
+//     with as decimal Unix nanoseconds. Each expires at the latest expiry it
+//     was denied with; a denial whose expiry is already past is not written.
 //   - <prefix>{<sha256 of key, hex>}:lim (see LimiterKey) — a string, one
 //     per Limiter key that has failed logins to count ("user:" and a user
 //     name folded to lower case, or "addr:" and a client address), holding
@@ -59,24 +78,72 @@
 //
 // Nothing else is written, and every key expires: Redis's memory is bounded
 // by the number of live sessions, revocations and recently throttled keys.
+// Two subjects share records only if the first 128 bits of their SHA-256
+// are equal, which no one can bring about.
 //
-// # One round trip, one key
+// # One round trip per operation
 //
-// Rotate, RevokeFamily, Deny and the Limiter's Allow and Forgive each run
-// one Lua script (EVALSHA, falling back to EVAL the first time a server sees
-// it), which reads and writes a single key atomically: of any number of
-// concurrent refreshes with one token, on any number of servers, exactly
-// one wins, and of any number of concurrent logins no more than the limit
-// get through. Since each script touches one key, the store works on Redis
-// Cluster: the hash tag puts a family's record on one slot, and no command
-// spans two slots. Denied reads its keys in one pipeline of GETs (they hash
-// to different slots, so not MGET); on a cluster client that is one round
-// trip per node involved. With WithReplicas, each script travels in one
-// pipeline with a WAIT, still one round trip.
+// Each passauth operation is one Redis command, one round trip: a login, a
+// refresh, a replay within the grace window and a reuse one Rotate, a
+// logout one RevokeSession, an access-token revocation and RevokeSubject
+// one Deny, each a Lua script (EVALSHA, falling back to EVAL the first time
+// a server sees it); a protected request with Config.CheckRevoked one
+// Denied, an MGET. A password login adds the Limiters' calls: one script
+// call for each key counted (the user name and the address, asked at once),
+// and one for each key forgiven after a success (at once, while the session
+// starts), so five commands in all, in two sequential round trips.
+//
+// Rotate reads, in the same atomic step, the family, the session's denial
+// and the subject's denial (refusing the rotation when the subject was
+// denied at or after the session's login time), and writes the rotation,
+// the replay or the reuse (the family revoked and the session denied until
+// Rotation.DenyUntil): of any number of concurrent refreshes with one
+// token, on any number of servers, exactly one rotates, and the others are
+// replays (within the grace window) or reuse. RevokeSession revokes the
+// family and denies the session in one step. The Limiter's scripts read
+// and write a single key: of any number of concurrent logins no more than
+// the limit get through.
+//
+// Every key a call names has the subject's hash tag (a Limiter call names
+// one key), so the store works on Redis Cluster and no command spans two
+// slots; each call goes to one master. With WithReplicas, each script
+// travels in one pipeline with a WAIT, still one round trip. Sessions,
+// which only an application's session list calls, takes two round trips
+// (three when it finds entries to drop).
 //
 // The prefix must not contain "{" or "}" (WithPrefix panics), or every key
 // would share the prefix's hash slot. The scripts use SET … KEEPTTL, so the
 // server must be Redis 6.0 or later (or a compatible server).
+//
+// # Upgrading from the per-key layout
+//
+// Versions of this package before the subject's hash tag (those whose
+// Store had RevokeFamily) kept each record under its own tag:
+// <prefix>{<session ID>}:fam and <prefix>{<key>}:deny. This version does
+// not read those keys, so at the upgrade:
+//
+//   - every session ends: every refresh token issued before it is refused,
+//     since its family is unknown, and users log in again (fail closed);
+//   - every revocation made before it is forgotten: access tokens revoked
+//     by Revoke, by a logout, by a reuse or by RevokeSubject are accepted
+//     again, with Config.CheckRevoked, until they expire, at most
+//     Config.AccessTTL (plus Config.Leeway) after the upgrade (fail open).
+//
+// To close that window, change the access tokens' secret or signing key in
+// the same deployment, without keeping the old one for verification: every
+// access token from before the upgrade is then refused, revoked or not.
+// Since every session ends anyway, users then log in again at most an
+// AccessTTL sooner than they would have.
+//
+// Throttle counts (the :lim keys) keep their layout and carry over. Run one
+// version at a time against one prefix: during a rolling upgrade, a
+// refresh token rotated by one version is unknown to the other, and a
+// revocation made by one is not seen by the other. Or give the new version
+// another prefix (WithPrefix) and switch over at once; the effect is the
+// same. The old keys expire on their own, the last a RefreshTTL after the
+// upgrade; to free their memory sooner, delete the keys matching
+// <prefix>{*}:fam and <prefix>{*}:deny (SCAN with MATCH), patterns that no
+// key of this version matches.
 //
 // # Redis configuration
 //
@@ -126,8 +193,8 @@
 //     whichever of the two comes second is reuse, which ends the session
 //     (fail open for one use of a consumed token);
 //   - a lost session revocation (logout, reuse) makes the session live
-//     again (fail open); a lost session creation makes its refresh tokens
-//     refused (fail closed);
+//     again, its access tokens accepted again (fail open); a lost session
+//     creation makes its refresh tokens refused (fail closed);
 //   - a lost denylist record makes what it denied accepted again until it
 //     expires: an access token, a session's access tokens, or a subject's
 //     access tokens and the refresh tokens of its sessions whose records
@@ -152,7 +219,9 @@
 //     (MaxRetries) succeeds it answers RotateOK, the rotation being
 //     idempotent; if instead the application's client sends its old refresh
 //     token again, passauth rotates to a new ID, which is reuse, and the
-//     session ends (fail closed);
+//     session ends (fail closed), unless Config.RefreshGrace is set: within
+//     it that is a replay, answered with the refresh token the failed call
+//     made current, and the session goes on;
 //   - a login answers 503; the session it recorded expires unused;
 //   - a revocation (Revoke, RevokeSubject, the revocation endpoint) reports
 //     failure (503) though it may be in effect; sending it again is
@@ -164,7 +233,7 @@
 // while a master has fewer than n replicas connected (one down or
 // resynchronising, or right after a failover until the old master rejoins
 // as a replica) every write to its keys fails, so logins, refreshes and
-// revocations answer 503 there. Reads (Denied) never wait.
+// revocations answer 503 there. Reads (Denied, Sessions) never wait.
 //
 // # Client settings
 //
@@ -187,8 +256,9 @@
 //     network retries, is right). Retries are safe for the Store: a retried
 //     rotation answers RotateOK, and revocations are idempotent; without
 //     them a lost answer to a refresh makes the client's second try reuse,
-//     ending the session. A retried Allow counts the attempt twice, and a
-//     retried Forgive may forgive twice.
+//     ending the session (within Config.RefreshGrace, a replay). A retried
+//     Allow counts the attempt twice, and a retried Forgive may forgive
+//     twice.
 //   - NewClusterClient: ClusterStateReloadInterval: time.Second. After a
 //     failover, go-redis sends the dead master's keys to it until its next
 //     reload of the slot map: with the default of 60s that was 60s of 503
