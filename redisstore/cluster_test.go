@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,41 @@ func TestClusterConformance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestClusterKeyLayout checks the keys a real issuer leaves in a cluster
+// against the documented layout, with the slots of CLUSTER KEYSLOT: every
+// key of one subject on one slot, so on one master. It also checks that the
+// slots hashSlot computes for TestKeyLayout are the cluster's.
+func TestClusterKeyLayout(t *testing.T) {
+	c := newClusterClient(t, nil)
+	t.Parallel()
+	prefix := clusterPrefix(t, c)
+	checkKeyLayout(t, c, prefix, func() []string {
+		var mu sync.Mutex
+		var keys []string
+		require.NoError(t, c.ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error {
+			k, err := m.Keys(ctx, prefix+"*").Result()
+			mu.Lock()
+			defer mu.Unlock()
+			keys = append(keys, k...)
+			return err
+		}))
+		return keys
+	}, func(key string) int64 {
+		slot, err := c.ClusterKeySlot(t.Context(), key).Result()
+		require.NoError(t, err)
+		assert.Equal(t, slot, hashSlot(key), "CLUSTER KEYSLOT and hashSlot of %s", key)
+		return slot
+	})
+}
+
+// TestClusterSessions runs the Sessions checks on the cluster: a subject's
+// sorted set and families are on one slot, read in one pipeline.
+func TestClusterSessions(t *testing.T) {
+	c := newClusterClient(t, nil)
+	t.Parallel()
+	testSessions(t, c, clusterPrefix(t, c))
 }
 
 // TestClusterCheckServer checks CheckServer on a cluster client: it asks
