@@ -100,7 +100,7 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (time.Duration, e
 	// Read under the lock, so that calls see the clock in the order they
 	// update the map.
 	now := l.now()
-	l.keys.sweep(now)
+	l.keys.sweep(now, nil)
 	a, _ := l.keys.get(key)
 	tat := a.tat
 	if tat.Before(now) {

@@ -2,6 +2,7 @@ package passauth
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 )
@@ -59,7 +60,21 @@ type MemoryStore struct {
 	subjects sweptMap[denyRecord]
 	sessions sweptMap[denyRecord]
 	tokens   sweptMap[denyRecord]
+
+	// byOwner indexes the families by subject, for Sessions.
+	byOwner sweptMap[ownerRecord]
 }
+
+// ownerRecord is the index of one subject's families. It expires with the
+// last of them, and a family leaves it when the sweep drops the family, so
+// that it holds no more families than the store does.
+type ownerRecord struct {
+	families map[string]struct{}
+	peak     int // most families the map has held
+	expires  time.Time
+}
+
+func (o ownerRecord) expiry() time.Time { return o.expires }
 
 // familyRecord is the state of one token family.
 type familyRecord struct {
@@ -115,6 +130,7 @@ func (s *MemoryStore) Rotate(ctx context.Context, r Rotation) (Rotated, error) {
 			subject: r.Subject, client: r.ClientID, created: r.AuthTime, lastUsed: r.Now,
 			current: r.NewID, currentExpires: r.Expires, expires: r.KeepUntil,
 		})
+		s.own(now, r.Subject, r.Family, r.KeepUntil)
 		return Rotated{Result: RotateOK, Current: r.NewID, Expires: r.Expires}, nil
 	case !ok || f.revoked || (r.OldID != "" && s.denied(now, r.Subject, r.Family, r.AuthTime)):
 		return Rotated{Result: RotateRevoked}, nil
@@ -125,6 +141,7 @@ func (s *MemoryStore) Rotate(ctx context.Context, r Rotation) (Rotated, error) {
 		f.previous, f.replaced, f.replays = f.current, r.Now, 0
 		f.current, f.currentExpires, f.expires, f.lastUsed = r.NewID, r.Expires, r.KeepUntil, r.Now
 		s.families.put(r.Family, f)
+		s.own(now, r.Subject, "", r.KeepUntil)
 		return Rotated{Result: RotateOK, Current: f.current, Expires: f.currentExpires}, nil
 	case r.Grace > 0 && r.OldID != "" && r.OldID == f.previous && !r.Now.After(f.replaced.Add(r.Grace)) &&
 		r.ClientID == f.client && f.replays < r.MaxReplays:
@@ -137,6 +154,66 @@ func (s *MemoryStore) Rotate(ctx context.Context, r Rotation) (Rotated, error) {
 	s.families.put(r.Family, f)
 	s.deny(now, &s.sessions, r.Family, r.DenyUntil, r.DenyUntil)
 	return Rotated{Result: RotateReused}, nil
+}
+
+// own records that subject has the family (none for ""), kept until at
+// least keepUntil; s.mu must be held.
+func (s *MemoryStore) own(now time.Time, subject, family string, keepUntil time.Time) {
+	o, ok := s.byOwner.get(subject)
+	if !ok || !now.Before(o.expires) {
+		o = ownerRecord{families: make(map[string]struct{})}
+	}
+	if family != "" {
+		o.families[family] = struct{}{}
+		o.peak = max(o.peak, len(o.families))
+	}
+	if keepUntil.After(o.expires) {
+		o.expires = keepUntil
+	}
+	s.byOwner.put(subject, o)
+}
+
+// disown drops the family, which the sweep has dropped, from its subject's
+// index, and replaces the index's map once it holds a quarter or less of
+// the most it held, as Go maps do not shrink; s.mu must be held.
+func (s *MemoryStore) disown(family string, f familyRecord) {
+	o, ok := s.byOwner.get(f.subject)
+	if !ok {
+		return
+	}
+	if _, ok := o.families[family]; !ok {
+		return
+	}
+	delete(o.families, family)
+	if o.peak >= 64 && len(o.families) <= o.peak/4 {
+		o.families, o.peak = maps.Clone(o.families), len(o.families)
+		s.byOwner.put(f.subject, o)
+	}
+}
+
+// Sessions implements [SessionLister.Sessions]: the families of subject
+// that are neither revoked, denied nor expired. The error is non-nil only when ctx
+// is already done.
+func (s *MemoryStore) Sessions(ctx context.Context, subject string) ([]SessionInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	o, ok := s.byOwner.get(subject)
+	if !ok || !now.Before(o.expires) {
+		return nil, nil
+	}
+	out := make([]SessionInfo, 0, len(o.families))
+	for id := range o.families {
+		f, ok := s.families.get(id)
+		if !ok || f.revoked || f.subject != subject || !now.Before(f.currentExpires) || s.denied(now, subject, id, f.created) {
+			continue // ended, though not yet swept
+		}
+		out = append(out, SessionInfo{ID: id, ClientID: f.client, Created: f.created, LastUsed: f.lastUsed, Expires: f.currentExpires})
+	}
+	return out, nil
 }
 
 // denied reports whether the session family of subject, which logged in at
@@ -250,11 +327,14 @@ func (s *MemoryStore) len() int {
 	return s.families.len() + s.subjects.len() + s.sessions.len() + s.tokens.len()
 }
 
+var _ SessionLister = (*MemoryStore)(nil)
+
 // sweep runs a step of the sweep of each map; s.mu must be held for
 // writing.
 func (s *MemoryStore) sweep(now time.Time) {
-	s.families.sweep(now)
-	s.subjects.sweep(now)
-	s.sessions.sweep(now)
-	s.tokens.sweep(now)
+	s.families.sweep(now, s.disown)
+	s.subjects.sweep(now, nil)
+	s.sessions.sweep(now, nil)
+	s.tokens.sweep(now, nil)
+	s.byOwner.sweep(now, nil)
 }

@@ -83,12 +83,12 @@ func TestSweptMapFlood(t *testing.T) {
 	now := t0
 	for i := range live {
 		now = now.Add(time.Millisecond)
-		m.sweep(now)
+		m.sweep(now, nil)
 		m.put("live-"+strconv.Itoa(i), denyRecord{at: now, expires: t0.Add(24 * time.Hour)})
 	}
 	for i := range flood {
 		now = now.Add(time.Millisecond)
-		m.sweep(now)
+		m.sweep(now, nil)
 		m.put("flood-"+strconv.Itoa(i), denyRecord{at: now, expires: t0.Add(time.Hour)})
 	}
 	if got := m.len(); got != flood+live {
@@ -102,7 +102,7 @@ func TestSweptMapFlood(t *testing.T) {
 	step := func() {
 		t.Helper()
 		popped := m.queue.popped
-		m.sweep(now)
+		m.sweep(now, nil)
 		steps++
 		if took := m.queue.popped - popped; took > sweepBatch {
 			t.Fatalf("a step took %d entries, want at most %d", took, sweepBatch)
@@ -169,7 +169,7 @@ func TestSweptMapModel(t *testing.T) {
 			model[key] = d
 		} else {
 			wasReplacing := m.old != nil
-			m.sweep(now)
+			m.sweep(now, nil)
 			if !wasReplacing && m.old != nil {
 				replacements++
 			}
@@ -191,7 +191,7 @@ func TestSweptMapModel(t *testing.T) {
 	// Every record and every entry is due a day later.
 	now = now.Add(24 * time.Hour)
 	for range (m.queue.n + sweepBatch - 1) / sweepBatch {
-		m.sweep(now)
+		m.sweep(now, nil)
 	}
 	if m.len() != 0 || m.queue.n != 0 || m.old != nil {
 		t.Errorf("len = %d, %d entries queued, replacing %v after every record expired; want 0, 0, false", m.len(), m.queue.n, m.old != nil)
@@ -265,18 +265,18 @@ func TestSweptMapEntries(t *testing.T) {
 		return time.Time{}
 	}
 
-	m.sweep(t0.Add(30 * time.Minute))
+	m.sweep(t0.Add(30*time.Minute), nil)
 	if m.len() != 2 || !due("a").Equal(t0.Add(time.Hour)) || !due("b").Equal(t0.Add(time.Hour)) {
 		t.Fatalf("len = %d, entries due at %v and %v before either is due; want 2, both at %v", m.len(), due("a"), due("b"), t0.Add(time.Hour))
 	}
-	m.sweep(t0.Add(90 * time.Minute))
+	m.sweep(t0.Add(90*time.Minute), nil)
 	if m.len() != 1 || m.queue.n != 1 || !due("a").Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("len = %d, %d entries queued, a due at %v once both were due; want 1, 1, %v", m.len(), m.queue.n, due("a"), t0.Add(2*time.Hour))
 	}
 	if d, ok := m.get("a"); !ok || !d.at.Equal(t0.Add(time.Second)) {
 		t.Fatalf("get = %v, %v; want the last record put", d, ok)
 	}
-	m.sweep(t0.Add(2 * time.Hour))
+	m.sweep(t0.Add(2*time.Hour), nil)
 	if m.queue.n != 0 || m.len() != 0 {
 		t.Errorf("%d entries queued for %d records once every record expired, want none", m.queue.n, m.len())
 	}

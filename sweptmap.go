@@ -79,10 +79,10 @@ func (m *sweptMap[R]) len() int {
 // sweep takes the next sweepBatch entries of the queue and queues them
 // again, except that it looks up the records of those that are due, or of
 // all of them while cur is being replaced: it drops a record that has
-// expired at now, with its entry, and else notes the record's expiry in
-// the entry and moves the record from old to cur. Then it ends or starts
-// the replacement of cur.
-func (m *sweptMap[R]) sweep(now time.Time) {
+// expired at now, with its entry, passing it to dropped unless that is
+// nil, and else notes the record's expiry in the entry and moves the
+// record from old to cur. Then it ends or starts the replacement of cur.
+func (m *sweptMap[R]) sweep(now time.Time, dropped func(key string, rec R)) {
 	sec := now.Unix()
 	for range sweepBatch {
 		e, ok := m.queue.pop()
@@ -101,6 +101,9 @@ func (m *sweptMap[R]) sweep(now time.Time) {
 		if !now.Before(rec.expiry()) { // or, impossibly, no record
 			delete(m.cur, e.key)
 			delete(m.old, e.key)
+			if dropped != nil && (inCur || inOld) {
+				dropped(e.key, rec)
+			}
 			continue
 		}
 		if inOld {

@@ -31,6 +31,8 @@ import (
 )
 
 // TestStore runs the conformance suite against stores made by newStore.
+// Its Sessions case runs when the store is a passauth.SessionLister and is
+// skipped otherwise.
 func TestStore(t *testing.T, newStore func(t *testing.T) passauth.Store) {
 	t.Helper()
 	cases := []struct {
@@ -52,6 +54,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) passauth.Store) {
 		{"Deny", testDeny},
 		{"SeparateKeyspaces", testSeparateKeyspaces},
 		{"CancelledContext", testCancelledContext},
+		{"Sessions", testSessions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -474,6 +477,86 @@ func testCancelledContext(t *testing.T, s passauth.Store) {
 	deny(t, s, d)
 	if got, found, err := s.Denied(ctx, passauth.DenyQuery{Subject: d.Subject}); err == nil && (!found || !sameTime(got, at)) {
 		t.Fatalf("Denied with a cancelled context = %v, %v; want an error or %v, true", got, found, at)
+	}
+}
+
+// testSessions checks that a SessionLister lists the live sessions of a
+// subject, with their client, login time, last use and expiry, and none
+// that is revoked, denied, expired or another subject's.
+func testSessions(t *testing.T, s passauth.Store) {
+	lister, isLister := s.(passauth.SessionLister)
+	if !isLister {
+		t.Skip("the store is not a passauth.SessionLister")
+	}
+	list := func(what, subject string) map[string]passauth.SessionInfo {
+		t.Helper()
+		infos, err := lister.Sessions(t.Context(), subject)
+		if err != nil {
+			t.Fatalf("Sessions (%s): %v", what, err)
+		}
+		got := make(map[string]passauth.SessionInfo, len(infos))
+		for _, in := range infos {
+			if _, dup := got[in.ID]; dup {
+				t.Fatalf("Sessions (%s) lists %q twice", what, in.ID)
+			}
+			got[in.ID] = in
+		}
+		return got
+	}
+	if got := list("unknown subject", newName("subject")); len(got) != 0 {
+		t.Fatalf("Sessions (unknown subject) = %v, want none", got)
+	}
+
+	now := time.Now().Round(0)
+	login := now.Add(-time.Hour)
+	subject := newName("subject")
+	sess := func() session {
+		return session{subject: subject, family: newName("family"), client: newName("client"), authTime: login}
+	}
+	live, rotated, revokedS, deniedS, expired := sess(), sess(), sess(), sess(), sess()
+	for _, x := range []session{live, revokedS, deniedS} {
+		rotate(t, s, "start", x.rotation("", newName("id"), now), ok)
+	}
+	a := newName("id")
+	rotate(t, s, "start", rotated.rotation("", a, now.Add(-time.Minute)), ok)
+	r := rotated.rotation(a, newName("id"), now)
+	r.Expires, r.KeepUntil = now.Add(2*time.Hour), now.Add(3*time.Hour)
+	rotate(t, s, "rotate", r, ok)
+	end := later()
+	revokeSession(t, s, passauth.Denial{Subject: subject, Session: revokedS.family, At: end, Expires: end})
+	deny(t, s, passauth.Denial{Subject: subject, Session: deniedS.family, At: end, Expires: end})
+	e := expired.rotation("", newName("id"), now)
+	e.Expires, e.KeepUntil = now.Add(-time.Second), now.Add(-time.Second)
+	if _, err := s.Rotate(t.Context(), e); err != nil {
+		t.Fatalf("Rotate starting an expired family: %v", err)
+	}
+	other := session{subject: newName("subject"), family: newName("family"), client: live.client, authTime: login}
+	rotate(t, s, "another subject's session", other.rotation("", newName("id"), now), ok)
+
+	got := list("subject", subject)
+	want := map[string]passauth.SessionInfo{
+		live.family:    {ID: live.family, ClientID: live.client, Created: login, LastUsed: now, Expires: now.Add(time.Hour)},
+		rotated.family: {ID: rotated.family, ClientID: rotated.client, Created: login, LastUsed: now, Expires: now.Add(2 * time.Hour)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Sessions lists %d sessions, want %d (one started, one rotated, not the revoked, denied or expired ones): %+v", len(got), len(want), got)
+	}
+	for id, w := range want {
+		g, found := got[id]
+		if !found {
+			t.Fatalf("Sessions does not list the live session %q: %+v", id, got)
+		}
+		if g.ClientID != w.ClientID || !sameTime(g.Created, w.Created) || !sameTime(g.LastUsed, w.LastUsed) || !sameTime(g.Expires, w.Expires) {
+			t.Fatalf("Sessions lists %+v, want %+v", g, w)
+		}
+	}
+
+	deny(t, s, passauth.Denial{Subject: subject, At: login, Expires: end})
+	if got := list("subject denied", subject); len(got) != 0 {
+		t.Fatalf("Sessions after the subject was denied at its logins' time = %+v, want none", got)
+	}
+	if got := list("another subject", other.subject); len(got) != 1 {
+		t.Fatalf("Sessions of another subject = %+v, want its one session", got)
 	}
 }
 
