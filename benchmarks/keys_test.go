@@ -1,0 +1,317 @@
+package benchmarks_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/passauth/passauth"
+)
+
+// BenchmarkVerifyKeys measures the verification of one access token per
+// algorithm passauth signs with: HS256 for reference, then EdDSA (Ed25519),
+// ES256 (P-256) and RS256 (RSA 2048). Its cases, named so that benchstat
+// can put them side by side (-row /alg -col /case):
+//
+//   - golang-jwt: golang-jwt v5 parsing passauth's token into typed claims
+//     of all its claims, with the checks passauth makes that golang-jwt
+//     offers (see keysParser) and a Keyfunc that checks "typ" and "kid";
+//   - passauth: (*TokenIssuer).VerifyAccess;
+//   - passauth-verifier: (*Verifier).VerifyAccess with the public key given
+//     in VerifierConfig.Keys (the cached-key path: nothing is fetched);
+//   - passauth-cache-hit, passauth-verifier-cache-hit: the same with
+//     VerifyCacheSize 1024 and the token already cached.
+//
+// Every token carries "iss" (a Verifier requires it) and is checked.
+func BenchmarkVerifyKeys(b *testing.B) {
+	ctx := context.Background()
+	for _, alg := range accessAlgs {
+		b.Run("alg="+alg, func(b *testing.B) {
+			k := newAlgKey(b, alg)
+			iss := newKeysIssuer(b, k, 0)
+			token := issueTokens(b, iss, 1)[0]
+
+			b.Run("case=golang-jwt", func(b *testing.B) {
+				p, keyFunc := keysParser(k), checkedKey(k.verify, k.access.ID())
+				c, err := verifyTypedSameToken(p, keyFunc, token)
+				if err != nil || c.Subject != subject || c.Scope != scope || c.SessionID == "" {
+					b.Fatalf("golang-jwt rejected the token: %v", err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					_, _ = verifyTypedSameToken(p, keyFunc, token)
+				}
+			})
+			b.Run("case=passauth", func(b *testing.B) {
+				benchPassauthVerify(b, ctx, iss, token)
+			})
+			if alg != "HS256" { // a Verifier holds public keys only
+				b.Run("case=passauth-verifier", func(b *testing.B) {
+					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 0), token)
+				})
+			}
+			b.Run("case=passauth-cache-hit", func(b *testing.B) {
+				// The check before the timer puts the token in the cache.
+				benchPassauthVerify(b, ctx, newKeysIssuer(b, k, 1024), token)
+			})
+			if alg != "HS256" {
+				b.Run("case=passauth-verifier-cache-hit", func(b *testing.B) {
+					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 1024), token)
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkIssueKeys measures IssuePair per access-token algorithm
+// (stateless, the WithScope option built once) against golang-jwt signing
+// the same two tokens: the access token with the algorithm's key, the
+// refresh token with the refresh secret (refresh tokens are HS256 whatever
+// signs access tokens), both with passauth's headers (typ, kid) and claims
+// (iss, sid, auth_time) and three rand.Text values, as IssuePair draws.
+// The setup checks that both make tokens of the same length that passauth
+// accepts.
+func BenchmarkIssueKeys(b *testing.B) {
+	ctx := context.Background()
+	for _, alg := range accessAlgs {
+		b.Run("alg="+alg, func(b *testing.B) {
+			k := newAlgKey(b, alg)
+			iss := newKeysIssuer(b, k, 0)
+			opt := passauth.WithScope(scope)
+			want, err := iss.IssuePair(ctx, subject, opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			b.Run("case=golang-jwt", func(b *testing.B) {
+				accessKID, refreshKID := k.access.ID(), passauth.SecretKey(refreshSecret).ID()
+				sign := func() (string, string, error) {
+					now, sid := time.Now(), rand.Text()
+					a, err := signPassauthShape(k.method, k.sign, accessKID, passauth.AccessTokenType, sid, now, now.Add(accessTTL))
+					if err != nil {
+						return "", "", err
+					}
+					r, err := signPassauthShape(jwt.SigningMethodHS256, refreshSecret, refreshKID, passauth.RefreshTokenType, sid, now, now.Add(refreshTTL))
+					return a, r, err
+				}
+				a, r, err := sign()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(a) != len(want.AccessToken) || len(r) != len(want.RefreshToken) {
+					b.Fatalf("golang-jwt's tokens have %d and %d bytes, passauth's %d and %d",
+						len(a), len(r), len(want.AccessToken), len(want.RefreshToken))
+				}
+				if _, err := iss.VerifyAccess(ctx, a); err != nil {
+					b.Fatalf("passauth rejected the access token signed with golang-jwt: %v", err)
+				}
+				if _, err := iss.VerifyRefresh(ctx, r); err != nil {
+					b.Fatalf("passauth rejected the refresh token signed with golang-jwt: %v", err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					issueOnce(sign)
+				}
+			})
+			b.Run("case=passauth-IssuePair", func(b *testing.B) {
+				if _, err := iss.VerifyAccess(ctx, want.AccessToken); err != nil {
+					b.Fatalf("passauth rejected its own token: %v", err)
+				}
+				if _, err := iss.VerifyRefresh(ctx, want.RefreshToken); err != nil {
+					b.Fatalf("passauth rejected its own refresh token: %v", err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					issueOnce(func() (string, string, error) {
+						p, err := iss.IssuePair(ctx, subject, opt)
+						return p.AccessToken, p.RefreshToken, err
+					})
+				}
+			})
+		})
+	}
+}
+
+// accessAlgs are the algorithms of access tokens, HS256 first for
+// reference.
+var accessAlgs = []string{"HS256", "EdDSA", "ES256", "RS256"}
+
+// keysIssuer is the "iss" of the tokens of BenchmarkVerifyKeys and
+// BenchmarkIssueKeys.
+const keysIssuer = "https://auth.example/"
+
+// The asymmetric keys, made once per test binary and only when a
+// benchmark of their algorithm runs (an RSA key takes a while to make).
+var (
+	edKey = sync.OnceValue(func() ed25519.PrivateKey {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	})
+	ecKey = sync.OnceValue(func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	})
+	rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	})
+)
+
+// algKey is one algorithm's key, as passauth and as golang-jwt take it.
+type algKey struct {
+	access passauth.Key // in Config.AccessKeys
+	public passauth.Key // in VerifierConfig.Keys; the zero Key for HS256
+	method jwt.SigningMethod
+	sign   any // what golang-jwt signs with
+	verify any // what golang-jwt verifies with
+}
+
+func newAlgKey(tb testing.TB, alg string) algKey {
+	tb.Helper()
+	var k algKey
+	switch alg {
+	case "HS256":
+		k = algKey{access: passauth.SecretKey(accessSecret), method: jwt.SigningMethodHS256, sign: accessSecret, verify: accessSecret}
+	case "EdDSA":
+		priv := edKey()
+		pub := priv.Public().(ed25519.PublicKey)
+		k = algKey{access: passauth.SigningKey(priv), public: passauth.VerifyingKey(pub), method: jwt.SigningMethodEdDSA, sign: priv, verify: pub}
+	case "ES256":
+		priv := ecKey()
+		k = algKey{access: passauth.SigningKey(priv), public: passauth.VerifyingKey(&priv.PublicKey), method: jwt.SigningMethodES256, sign: priv, verify: &priv.PublicKey}
+	case "RS256":
+		priv := rsaKey()
+		k = algKey{access: passauth.SigningKey(priv), public: passauth.VerifyingKey(&priv.PublicKey), method: jwt.SigningMethodRS256, sign: priv, verify: &priv.PublicKey}
+	default:
+		tb.Fatalf("no key for %s", alg)
+	}
+	if k.method.Alg() != alg {
+		tb.Fatalf("%s: golang-jwt method %s", alg, k.method.Alg())
+	}
+	return k
+}
+
+// newKeysIssuer is an issuer whose access tokens k signs, under
+// keysIssuer.
+func newKeysIssuer(tb testing.TB, k algKey, cacheSize int) *passauth.TokenIssuer {
+	tb.Helper()
+	iss, err := passauth.NewTokenIssuer(passauth.Config{
+		AccessKeys:      []passauth.Key{k.access},
+		RefreshSecret:   refreshSecret,
+		AccessTTL:       accessTTL,
+		RefreshTTL:      refreshTTL,
+		Issuer:          keysIssuer,
+		VerifyCacheSize: cacheSize,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return iss
+}
+
+// newKeysVerifier is a Verifier of keysIssuer's tokens that knows k's
+// public key ahead.
+func newKeysVerifier(tb testing.TB, k algKey, cacheSize int) *passauth.Verifier {
+	tb.Helper()
+	v, err := passauth.NewVerifier(passauth.VerifierConfig{
+		Issuer:          keysIssuer,
+		Keys:            []passauth.Key{k.public},
+		VerifyCacheSize: cacheSize,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// keysParser is golang-jwt's parser with the checks passauth's makes: the
+// one algorithm, "exp" required, "iat" not in the future, "iss", strict
+// base64.
+func keysParser(k algKey) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods([]string{k.method.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(keysIssuer),
+		jwt.WithStrictDecoding(),
+	)
+}
+
+var errHeader = errors.New("unexpected typ or kid")
+
+// checkedKey returns the Keyfunc a careful golang-jwt user writes for
+// passauth's access tokens: "typ" and "kid" checked, the key converted to
+// an interface once.
+func checkedKey(key any, kid string) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if t.Header["typ"] != passauth.AccessTokenType || t.Header["kid"] != kid {
+			return nil, errHeader
+		}
+		return key, nil
+	}
+}
+
+func benchVerifierVerify(b *testing.B, ctx context.Context, v *passauth.Verifier, token string) {
+	c, err := verifyVerifier(ctx, v, token)
+	if err != nil || c.Subject != subject || c.Scope != scope {
+		b.Fatalf("the Verifier rejected the issuer's token: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = verifyVerifier(ctx, v, token)
+	}
+}
+
+// verifyVerifier is a Verifier's VerifyAccess, a named function for
+// callgrind.sh.
+//
+//go:noinline
+func verifyVerifier(ctx context.Context, v *passauth.Verifier, token string) (*passauth.Claims, error) {
+	return v.VerifyAccess(ctx, token)
+}
+
+// issuedClaims are the claims of passauth's tokens, as golang-jwt signs
+// them: the same names in the same order.
+type issuedClaims struct {
+	jwt.RegisteredClaims
+	Scope     string           `json:"scope,omitempty"`
+	SessionID string           `json:"sid,omitempty"`
+	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
+}
+
+// signPassauthShape signs, with golang-jwt, a token of passauth's shape
+// with a fresh rand.Text jti.
+func signPassauthShape(m jwt.SigningMethod, key any, kid, typ, sid string, now, exp time.Time) (string, error) {
+	t := jwt.NewWithClaims(m, &issuedClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    keysIssuer,
+			Subject:   subject,
+			ExpiresAt: jwt.NewNumericDate(exp),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        rand.Text(),
+		},
+		Scope:     scope,
+		SessionID: sid,
+		AuthTime:  jwt.NewNumericDate(now),
+	})
+	t.Header["typ"] = typ
+	t.Header["kid"] = kid
+	return t.SignedString(key)
+}
