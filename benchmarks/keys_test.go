@@ -1,13 +1,17 @@
 package benchmarks_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,16 +35,26 @@ import (
 //     VerifyCacheSize 1024 and the token already cached.
 //
 // Every token carries "iss" (a Verifier requires it) and is checked.
+//
+// All cases verify one token per algorithm, the same in every run, so that
+// callgrind.sh counts the same work in each of its runs: Ed25519 verifies
+// in variable time, and its instruction count differs by about 1% from one
+// random token to the next. The keys come from fixed seeds (RSA's is made
+// afresh: verifying with it costs the same whatever the key), every clock
+// is stopped at keysNow, and the token is what IssuePair makes at keysNow
+// but for its two random values, jti and sid, which are fixed; the setup
+// checks that. ES256 signatures stay random (golang-jwt draws the nonce),
+// which P-256 verification, in constant time, does not see.
 func BenchmarkVerifyKeys(b *testing.B) {
 	ctx := context.Background()
 	for _, alg := range accessAlgs {
 		b.Run("alg="+alg, func(b *testing.B) {
 			k := newAlgKey(b, alg)
-			iss := newKeysIssuer(b, k, 0)
-			token := issueTokens(b, iss, 1)[0]
+			iss := newKeysIssuer(b, k, 0, stoppedClock)
+			token := fixedToken(b, k, iss)
 
 			b.Run("case=golang-jwt", func(b *testing.B) {
-				p, keyFunc := keysParser(k), checkedKey(k.verify, k.access.ID())
+				p, keyFunc := keysParser(k, stoppedClock), checkedKey(k.verify, k.access.ID())
 				c, err := verifyTypedSameToken(p, keyFunc, token)
 				if err != nil || c.Subject != subject || c.Scope != scope || c.SessionID == "" {
 					b.Fatalf("golang-jwt rejected the token: %v", err)
@@ -55,16 +69,16 @@ func BenchmarkVerifyKeys(b *testing.B) {
 			})
 			if alg != "HS256" { // a Verifier holds public keys only
 				b.Run("case=passauth-verifier", func(b *testing.B) {
-					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 0), token)
+					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 0, stoppedClock), token)
 				})
 			}
 			b.Run("case=passauth-cache-hit", func(b *testing.B) {
 				// The check before the timer puts the token in the cache.
-				benchPassauthVerify(b, ctx, newKeysIssuer(b, k, 1024), token)
+				benchPassauthVerify(b, ctx, newKeysIssuer(b, k, 1024, stoppedClock), token)
 			})
 			if alg != "HS256" {
 				b.Run("case=passauth-verifier-cache-hit", func(b *testing.B) {
-					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 1024), token)
+					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 1024, stoppedClock), token)
 				})
 			}
 		})
@@ -84,7 +98,7 @@ func BenchmarkIssueKeys(b *testing.B) {
 	for _, alg := range accessAlgs {
 		b.Run("alg="+alg, func(b *testing.B) {
 			k := newAlgKey(b, alg)
-			iss := newKeysIssuer(b, k, 0)
+			iss := newKeysIssuer(b, k, 0, nil) // the real clock, as golang-jwt's signing reads it
 			opt := passauth.WithScope(scope)
 			want, err := iss.IssuePair(ctx, subject, opt)
 			if err != nil {
@@ -95,11 +109,11 @@ func BenchmarkIssueKeys(b *testing.B) {
 				accessKID, refreshKID := k.access.ID(), passauth.SecretKey(refreshSecret).ID()
 				sign := func() (string, string, error) {
 					now, sid := time.Now(), rand.Text()
-					a, err := signPassauthShape(k.method, k.sign, accessKID, passauth.AccessTokenType, sid, now, now.Add(accessTTL))
+					a, err := signPassauthShape(k.method, k.sign, accessKID, passauth.AccessTokenType, sid, rand.Text(), now, now.Add(accessTTL))
 					if err != nil {
 						return "", "", err
 					}
-					r, err := signPassauthShape(jwt.SigningMethodHS256, refreshSecret, refreshKID, passauth.RefreshTokenType, sid, now, now.Add(refreshTTL))
+					r, err := signPassauthShape(jwt.SigningMethodHS256, refreshSecret, refreshKID, passauth.RefreshTokenType, sid, rand.Text(), now, now.Add(refreshTTL))
 					return a, r, err
 				}
 				a, r, err := sign()
@@ -150,16 +164,14 @@ const keysIssuer = "https://auth.example/"
 
 // The asymmetric keys, made once per test binary and only when a
 // benchmark of their algorithm runs (an RSA key takes a while to make).
+// Ed25519's and P-256's come from fixed seeds, so that the tokens
+// BenchmarkVerifyKeys verifies are the same in every run.
 var (
 	edKey = sync.OnceValue(func() ed25519.PrivateKey {
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
+		return ed25519.NewKeyFromSeed(keySeed("Ed25519"))
 	})
 	ecKey = sync.OnceValue(func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), keySeed("P-256"))
 		if err != nil {
 			panic(err)
 		}
@@ -173,6 +185,65 @@ var (
 		return k
 	})
 )
+
+// keySeed returns 32 bytes fixed by name: a test key's seed, never a real
+// one's.
+func keySeed(name string) []byte {
+	sum := sha256.Sum256([]byte("passauth benchmark key " + name))
+	return sum[:]
+}
+
+// keysNow is the time BenchmarkVerifyKeys's clocks are stopped at.
+var keysNow = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+func stoppedClock() time.Time { return keysNow }
+
+// The token BenchmarkVerifyKeys verifies has these for its two random
+// values, of rand.Text's length and alphabet.
+const (
+	fixedJTI = "BENCHMARKTOKENID2345672345"
+	fixedSID = "BENCHMARKSESSIONID23456723"
+)
+
+// fixedToken returns the token BenchmarkVerifyKeys verifies: k's access
+// token at keysNow with fixedJTI and fixedSID, signed with golang-jwt. It
+// checks that the token is what iss's IssuePair makes, whose clock must be
+// stopped at keysNow, but for those two values.
+func fixedToken(tb testing.TB, k algKey, iss *passauth.TokenIssuer) string {
+	tb.Helper()
+	token, err := signPassauthShape(k.method, k.sign, k.access.ID(), passauth.AccessTokenType,
+		fixedSID, fixedJTI, keysNow, keysNow.Add(accessTTL))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	pair, err := iss.IssuePair(ctx, subject, passauth.WithScope(scope))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := iss.VerifyAccess(ctx, pair.AccessToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(c.ID) != len(fixedJTI) || len(c.SessionID) != len(fixedSID) {
+		tb.Fatalf("IssuePair's jti and sid have %d and %d characters", len(c.ID), len(c.SessionID))
+	}
+	wantHeader, wantPayload, _ := strings.Cut(pair.AccessToken, ".")
+	wantPayload, _, _ = strings.Cut(wantPayload, ".")
+	header, payload, _ := strings.Cut(token, ".")
+	payload, _, _ = strings.Cut(payload, ".")
+	want, err1 := base64.RawURLEncoding.DecodeString(wantPayload)
+	got, err2 := base64.RawURLEncoding.DecodeString(payload)
+	if err1 != nil || err2 != nil {
+		tb.Fatal("a token's claims do not decode")
+	}
+	got = bytes.Replace(got, []byte(fixedJTI), []byte(c.ID), 1)
+	got = bytes.Replace(got, []byte(fixedSID), []byte(c.SessionID), 1)
+	if header != wantHeader || !bytes.Equal(got, want) || len(token) != len(pair.AccessToken) {
+		tb.Fatalf("the fixed %s token is not IssuePair's:\n%s\n%s", k.method.Alg(), got, want)
+	}
+	return token
+}
 
 // algKey is one algorithm's key, as passauth and as golang-jwt take it.
 type algKey struct {
@@ -209,8 +280,8 @@ func newAlgKey(tb testing.TB, alg string) algKey {
 }
 
 // newKeysIssuer is an issuer whose access tokens k signs, under
-// keysIssuer.
-func newKeysIssuer(tb testing.TB, k algKey, cacheSize int) *passauth.TokenIssuer {
+// keysIssuer, on the clock now (nil for the real one).
+func newKeysIssuer(tb testing.TB, k algKey, cacheSize int, now func() time.Time) *passauth.TokenIssuer {
 	tb.Helper()
 	iss, err := passauth.NewTokenIssuer(passauth.Config{
 		AccessKeys:      []passauth.Key{k.access},
@@ -219,6 +290,7 @@ func newKeysIssuer(tb testing.TB, k algKey, cacheSize int) *passauth.TokenIssuer
 		RefreshTTL:      refreshTTL,
 		Issuer:          keysIssuer,
 		VerifyCacheSize: cacheSize,
+		Now:             now,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -227,13 +299,14 @@ func newKeysIssuer(tb testing.TB, k algKey, cacheSize int) *passauth.TokenIssuer
 }
 
 // newKeysVerifier is a Verifier of keysIssuer's tokens that knows k's
-// public key ahead.
-func newKeysVerifier(tb testing.TB, k algKey, cacheSize int) *passauth.Verifier {
+// public key ahead, on the clock now.
+func newKeysVerifier(tb testing.TB, k algKey, cacheSize int, now func() time.Time) *passauth.Verifier {
 	tb.Helper()
 	v, err := passauth.NewVerifier(passauth.VerifierConfig{
 		Issuer:          keysIssuer,
 		Keys:            []passauth.Key{k.public},
 		VerifyCacheSize: cacheSize,
+		Now:             now,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -243,14 +316,15 @@ func newKeysVerifier(tb testing.TB, k algKey, cacheSize int) *passauth.Verifier 
 
 // keysParser is golang-jwt's parser with the checks passauth's makes: the
 // one algorithm, "exp" required, "iat" not in the future, "iss", strict
-// base64.
-func keysParser(k algKey) *jwt.Parser {
+// base64; on the clock now, as passauth's.
+func keysParser(k algKey, now func() time.Time) *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods([]string{k.method.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(keysIssuer),
 		jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(now),
 	)
 }
 
@@ -296,16 +370,15 @@ type issuedClaims struct {
 	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
-// signPassauthShape signs, with golang-jwt, a token of passauth's shape
-// with a fresh rand.Text jti.
-func signPassauthShape(m jwt.SigningMethod, key any, kid, typ, sid string, now, exp time.Time) (string, error) {
+// signPassauthShape signs, with golang-jwt, a token of passauth's shape.
+func signPassauthShape(m jwt.SigningMethod, key any, kid, typ, sid, jti string, now, exp time.Time) (string, error) {
 	t := jwt.NewWithClaims(m, &issuedClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    keysIssuer,
 			Subject:   subject,
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        rand.Text(),
+			ID:        jti,
 		},
 		Scope:     scope,
 		SessionID: sid,
