@@ -7,12 +7,15 @@
 #   ./callgrind.sh            # from benchmarks/; installs valgrind if missing
 #   N=4000 ./callgrind.sh     # more iterations per case (default 2000)
 #   RUNS=5 ./callgrind.sh     # runs per point, the fewest Ir kept (default 3)
+#   SECTIONS=keys ./callgrind.sh  # only the per-algorithm cases (default
+#                             # "common keys": the HS256 peers, then keys)
 #
 # How: the test binary is built once (go test -c). Each case runs under
 # valgrind --tool=callgrind with -test.benchtime=${N}x and again with half
 # that, collecting only inside the named function the benchmark loop calls
 # (--toggle-collect). The difference divided by N/2 is the cost of one
-# operation, free of start-up, set-up and first-call warm-up. GC is off
+# operation, free of start-up, set-up and first-call warm-up (a case whose
+# operation takes a millisecond, RS256 signing, runs a tenth of N). GC is off
 # (GOGC=off) and so is asynchronous preemption, whose signals callgrind does
 # not survive: the counts are the work of the operation itself, allocation
 # included, garbage collection excluded (the timed run's B/op and allocs/op
@@ -28,7 +31,7 @@ shopt -s inherit_errexit
 cd "$(dirname "$0")"
 N="${N:-2000}"
 RUNS="${RUNS:-3}"
-HALF=$((N / 2))
+SECTIONS="${SECTIONS:-common keys}"
 
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "installing valgrind" >&2
@@ -75,40 +78,107 @@ collected() {
 	echo "$best"
 }
 
-# perop NAME BENCH FUNC measures one case and records its Ir per operation.
+# perop NAME BENCH FUNC [ITERATIONS] measures one case, ITERATIONS minus
+# half as many operations (default N), and records its Ir per operation.
 declare -A IR
 perop() {
-	local full half
-	full=$(collected "$2" "$3" "$N")
-	half=$(collected "$2" "$3" "$HALF")
-	IR[$1]=$(((full - half) / (N - HALF)))
-	printf '  %-34s %10d Ir/op\n' "$1" "${IR[$1]}" >&2
+	local n="${4:-$N}" full half
+	full=$(collected "$2" "$3" "$n")
+	half=$(collected "$2" "$3" "$((n / 2))")
+	IR[$1]=$(((full - half) / (n - n / 2)))
+	printf '  %-46s %10d Ir/op\n' "$1" "${IR[$1]}" >&2
 }
 
 # ratio A B prints A/B with three decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
-echo "callgrind, -test.benchtime=${N}x minus ${HALF}x, fewest of $RUNS runs, $(valgrind --version)" >&2
-perop verify/floor-minimal '^BenchmarkVerify$/^floor-minimal$' "$pkg.minimalVerify"
-perop verify/golang-jwt-typed '^BenchmarkVerify$/^golang-jwt-typed$' "$pkg.verifyTyped"
-perop verify/golang-jwt-typed-same-token '^BenchmarkVerify$/^golang-jwt-typed-same-token$' "$pkg.verifyTypedSameToken"
-perop verify/passauth '^BenchmarkVerify$/^passauth$' "$pkg.verifyPassauth"
-perop middleware/none '^BenchmarkMiddleware$/^none$' "$pkg.serve"
-perop middleware/passauth '^BenchmarkMiddleware$/^passauth$' "$pkg.serve"
-perop issue/golang-jwt-two-tokens '^BenchmarkIssue$/^golang-jwt-two-tokens$' "$pkg.issueOnce"
-perop issue/golang-jwt-passauth-claims '^BenchmarkIssue$/^golang-jwt-passauth-claims$' "$pkg.issueOnce"
-perop issue/passauth-IssuePair '^BenchmarkIssue$/^passauth-IssuePair$' "$pkg.issueOnce"
+# common: the HS256 cases of BenchmarkVerify, BenchmarkMiddleware and
+# BenchmarkIssue.
+common() {
+	perop verify/floor-minimal '^BenchmarkVerify$/^floor-minimal$' "$pkg.minimalVerify"
+	perop verify/golang-jwt-typed '^BenchmarkVerify$/^golang-jwt-typed$' "$pkg.verifyTyped"
+	perop verify/golang-jwt-typed-same-token '^BenchmarkVerify$/^golang-jwt-typed-same-token$' "$pkg.verifyTypedSameToken"
+	perop verify/passauth '^BenchmarkVerify$/^passauth$' "$pkg.verifyPassauth"
+	perop middleware/none '^BenchmarkMiddleware$/^none$' "$pkg.serve"
+	perop middleware/passauth '^BenchmarkMiddleware$/^passauth$' "$pkg.serve"
+	perop issue/golang-jwt-two-tokens '^BenchmarkIssue$/^golang-jwt-two-tokens$' "$pkg.issueOnce"
+	perop issue/golang-jwt-passauth-claims '^BenchmarkIssue$/^golang-jwt-passauth-claims$' "$pkg.issueOnce"
+	perop issue/passauth-IssuePair '^BenchmarkIssue$/^passauth-IssuePair$' "$pkg.issueOnce"
 
-overhead=$((IR[middleware/passauth] - IR[middleware/none]))
-echo
-echo "| case | Ir/op | ratio |"
-echo "|---|---:|---|"
-echo "| verify: floor-minimal | ${IR[verify/floor-minimal]} | 1 |"
-echo "| verify: golang-jwt-typed | ${IR[verify/golang-jwt-typed]} | $(ratio "${IR[verify/golang-jwt-typed]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
-echo "| verify: golang-jwt-typed-same-token | ${IR[verify/golang-jwt-typed-same-token]} | $(ratio "${IR[verify/golang-jwt-typed-same-token]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
-echo "| verify: passauth | ${IR[verify/passauth]} | $(ratio "${IR[verify/passauth]}" "${IR[verify/floor-minimal]}") × floor-minimal, $(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.10) |"
-echo "| middleware: none | ${IR[middleware/none]} | |"
-echo "| middleware: passauth | ${IR[middleware/passauth]} | overhead over none: ${overhead} Ir = $(ratio "$overhead" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "$overhead" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.15) |"
-echo "| issue: golang-jwt-two-tokens | ${IR[issue/golang-jwt-two-tokens]} | |"
-echo "| issue: golang-jwt-passauth-claims | ${IR[issue/golang-jwt-passauth-claims]} | |"
-echo "| issue: passauth-IssuePair | ${IR[issue/passauth-IssuePair]} | $(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-two-tokens]}") × golang-jwt-two-tokens, **$(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-passauth-claims]}") × golang-jwt-passauth-claims** (target ≤ 1.10) |"
+	local overhead=$((IR[middleware/passauth] - IR[middleware/none]))
+	echo
+	echo "| case | Ir/op | ratio |"
+	echo "|---|---:|---|"
+	echo "| verify: floor-minimal | ${IR[verify/floor-minimal]} | 1 |"
+	echo "| verify: golang-jwt-typed | ${IR[verify/golang-jwt-typed]} | $(ratio "${IR[verify/golang-jwt-typed]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
+	echo "| verify: golang-jwt-typed-same-token | ${IR[verify/golang-jwt-typed-same-token]} | $(ratio "${IR[verify/golang-jwt-typed-same-token]}" "${IR[verify/floor-minimal]}") × floor-minimal |"
+	echo "| verify: passauth | ${IR[verify/passauth]} | $(ratio "${IR[verify/passauth]}" "${IR[verify/floor-minimal]}") × floor-minimal, $(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "${IR[verify/passauth]}" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.10) |"
+	echo "| middleware: none | ${IR[middleware/none]} | |"
+	echo "| middleware: passauth | ${IR[middleware/passauth]} | overhead over none: ${overhead} Ir = $(ratio "$overhead" "${IR[verify/golang-jwt-typed]}") × golang-jwt-typed, **$(ratio "$overhead" "${IR[verify/golang-jwt-typed-same-token]}") × golang-jwt-typed-same-token** (target ≤ 1.15) |"
+	echo "| issue: golang-jwt-two-tokens | ${IR[issue/golang-jwt-two-tokens]} | |"
+	echo "| issue: golang-jwt-passauth-claims | ${IR[issue/golang-jwt-passauth-claims]} | |"
+	echo "| issue: passauth-IssuePair | ${IR[issue/passauth-IssuePair]} | $(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-two-tokens]}") × golang-jwt-two-tokens, **$(ratio "${IR[issue/passauth-IssuePair]}" "${IR[issue/golang-jwt-passauth-claims]}") × golang-jwt-passauth-claims** (target ≤ 1.10) |"
+}
+
+# keys: BenchmarkVerifyKeys and BenchmarkIssueKeys, per algorithm.
+keys() {
+	local alg v c n k ver verR verG
+	for alg in HS256 EdDSA ES256 RS256; do
+		v="^BenchmarkVerifyKeys\$/^alg=$alg\$"
+		perop "keys/$alg/verify/golang-jwt" "$v/^case=golang-jwt\$" "$pkg.verifyTypedSameToken"
+		perop "keys/$alg/verify/passauth" "$v/^case=passauth\$" "$pkg.verifyPassauth"
+		perop "keys/$alg/verify/passauth-cache-hit" "$v/^case=passauth-cache-hit\$" "$pkg.verifyPassauth"
+		if [ "$alg" != HS256 ]; then
+			perop "keys/$alg/verify/passauth-verifier" "$v/^case=passauth-verifier\$" "$pkg.verifyVerifier"
+			perop "keys/$alg/verify/passauth-verifier-cache-hit" "$v/^case=passauth-verifier-cache-hit\$" "$pkg.verifyVerifier"
+		fi
+		n=$N
+		if [ "$alg" = RS256 ]; then n=$((N / 10)); fi
+		c="^BenchmarkIssueKeys\$/^alg=$alg\$"
+		perop "keys/$alg/issue/golang-jwt" "$c/^case=golang-jwt\$" "$pkg.issueOnce" "$n"
+		perop "keys/$alg/issue/passauth-IssuePair" "$c/^case=passauth-IssuePair\$" "$pkg.issueOnce" "$n"
+	done
+
+	echo
+	echo "| alg | verify: golang-jwt | passauth | × golang-jwt (≤ 1.10) | Verifier | × passauth (≤ 1.05) | × golang-jwt | passauth × HS256's |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for alg in HS256 EdDSA ES256 RS256; do
+		k="keys/$alg" ver="" verR="" verG=""
+		if [ "$alg" != HS256 ]; then
+			ver=${IR[$k/verify/passauth-verifier]}
+			verR="**$(ratio "$ver" "${IR[$k/verify/passauth]}")**"
+			verG=$(ratio "$ver" "${IR[$k/verify/golang-jwt]}")
+		fi
+		echo "| $alg | ${IR[$k/verify/golang-jwt]} | ${IR[$k/verify/passauth]} | **$(ratio "${IR[$k/verify/passauth]}" "${IR[$k/verify/golang-jwt]}")** | $ver | $verR | $verG | $(ratio "${IR[$k/verify/passauth]}" "${IR[keys/HS256/verify/passauth]}") |"
+	done
+	echo
+	echo "| alg | cache hit: passauth | × its verify | Verifier | × its verify |"
+	echo "|---|---:|---:|---:|---:|"
+	for alg in HS256 EdDSA ES256 RS256; do
+		k="keys/$alg" ver="" verR=""
+		if [ "$alg" != HS256 ]; then
+			ver=${IR[$k/verify/passauth-verifier-cache-hit]}
+			verR=$(ratio "$ver" "${IR[$k/verify/passauth-verifier]}")
+		fi
+		echo "| $alg | ${IR[$k/verify/passauth-cache-hit]} | $(ratio "${IR[$k/verify/passauth-cache-hit]}" "${IR[$k/verify/passauth]}") | $ver | $verR |"
+	done
+	echo
+	echo "| alg | issue: golang-jwt | IssuePair | × golang-jwt (≤ 1.10) |"
+	echo "|---|---:|---:|---:|"
+	for alg in HS256 EdDSA ES256 RS256; do
+		k="keys/$alg"
+		echo "| $alg | ${IR[$k/issue/golang-jwt]} | ${IR[$k/issue/passauth-IssuePair]} | **$(ratio "${IR[$k/issue/passauth-IssuePair]}" "${IR[$k/issue/golang-jwt]}")** |"
+	done
+}
+
+echo "callgrind, -test.benchtime=${N}x minus $((N / 2))x, fewest of $RUNS runs, $(valgrind --version)" >&2
+
+for section in $SECTIONS; do
+	case $section in
+	common | keys) "$section" ;;
+	*)
+		echo "unknown section $section: common or keys" >&2
+		exit 2
+		;;
+	esac
+done
