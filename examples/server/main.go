@@ -73,10 +73,14 @@
 //	POST /api/auth/refresh  a new pair for a refresh token (JSON, form or Bearer)
 //	POST /api/auth/revoke   revoke a token (RFC 7009, form token=…); logging
 //	                        out is this call with the refresh token
-//	GET  /api/users/me      {"username": <sub>}; a Bearer access token with scope me
+//	POST /api/auth/cookie/login    the password login of the cookie transport: sets HttpOnly cookies
+//	POST /api/auth/cookie/refresh  rotates the session of the refresh cookie
+//	POST /api/auth/cookie/logout   revokes it and clears both cookies
+//	GET  /api/users/me      {"username": <sub>}; a Bearer access token (or the access cookie) with scope me
 //	GET  /api/items         a fixed list of items; a Bearer access token with scope items
 //	GET  /.well-known/jwks.json                  the JWK Set of the access tokens' public keys
 //	GET  /.well-known/oauth-authorization-server RFC 8414 metadata (issuer, endpoints, jwks_uri)
+//	GET  /app/              a small page that logs in, shows the user and logs out, on cookies
 //	GET  /openapi.json      the OpenAPI 3.1 document of these routes
 //	GET  /docs              Swagger UI on that document
 package main
@@ -423,11 +427,19 @@ func newHandler(cfg passauth.Config, username, passwordHash, swaggerUI string) (
 		return nil, err
 	}
 
+	cookies, err := iss.Cookies(passauth.CookieConfig{Path: "/api/auth/cookie"}, users)
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/login", iss.TokenHandler(users))
 	mux.Handle("/api/auth/refresh", iss.RefreshHandler(users))
 	mux.Handle("/api/auth/revoke", iss.RevocationHandler())
-	mux.Handle("GET /api/users/me", iss.Authenticate(passauth.RequireScope("me")(http.HandlerFunc(me))))
+	mux.Handle("/api/auth/cookie/login", cookies.LoginHandler())
+	mux.Handle("/api/auth/cookie/refresh", cookies.RefreshHandler())
+	mux.Handle("/api/auth/cookie/logout", cookies.LogoutHandler())
+	mux.Handle("GET /api/users/me", cookies.Authenticate(passauth.RequireScope("me")(http.HandlerFunc(me))))
 	mux.Handle("GET /api/items", iss.Authenticate(passauth.RequireScope("items")(http.HandlerFunc(items))))
 	mux.Handle("/.well-known/jwks.json", iss.JWKSHandler())
 	meta, err := iss.MetadataHandler(passauth.Metadata{
@@ -439,6 +451,7 @@ func newHandler(cfg passauth.Config, username, passwordHash, swaggerUI string) (
 	if err == nil { // run has said why not when it is not
 		mux.Handle("/.well-known/oauth-authorization-server", meta)
 	}
+	mux.Handle("GET /app/", appHandler())
 	mux.Handle("GET /openapi.json", spec)
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/swagger-initializer.js", docsInit)

@@ -164,9 +164,50 @@ func newOpenAPIDocument() openAPIDocument {
 					"400": {Description: "A malformed request", Content: jsonBody(ref("Error"))},
 				},
 			}},
+			"/api/auth/cookie/login": {"post": {
+				Tags:        []string{"cookies"},
+				Summary:     "Log in with cookies",
+				Description: "The password login of the cookie transport, for browser apps: sets the HttpOnly cookies " + passauth.AccessCookie + " (Path=/) and " + passauth.RefreshCookie + " (Path=/api/auth/cookie); the body never holds a token. Cross-origin requests are refused 403.",
+				OperationID: "cookieLogin",
+				RequestBody: formBody(schema{
+					"type":     "object",
+					"required": []string{"username", "password"},
+					"properties": map[string]schema{
+						"username": {"type": "string"}, "password": {"type": "string", "format": "password"},
+						"scope": str("Space-separated scopes to ask for"), "client_id": {"type": "string"},
+					},
+				}),
+				Responses: map[string]response{
+					"200": {Description: "Logged in: the cookies are set", Content: jsonBody(ref("CookieSession"))},
+					"400": {Description: "The request or the credentials were refused", Content: jsonBody(ref("Error"))},
+					"403": {Description: "A cross-origin request", Content: jsonBody(ref("Error"))},
+				},
+			}},
+			"/api/auth/cookie/refresh": {"post": {
+				Tags:        []string{"cookies"},
+				Summary:     "Refresh the cookie session",
+				Description: "Rotates the session of the refresh cookie and sets both cookies anew.",
+				OperationID: "cookieRefresh",
+				Responses: map[string]response{
+					"200": {Description: "Refreshed", Content: jsonBody(ref("CookieSession"))},
+					"401": {Description: "No, or an invalid, expired, used or revoked refresh cookie: both cookies are cleared", Content: jsonBody(ref("Error"))},
+					"403": {Description: "A cross-origin request", Content: jsonBody(ref("Error"))},
+				},
+			}},
+			"/api/auth/cookie/logout": {"post": {
+				Tags:        []string{"cookies"},
+				Summary:     "Log out of the cookie session",
+				Description: "Revokes the session of the refresh cookie and clears both cookies.",
+				OperationID: "cookieLogout",
+				Responses: map[string]response{
+					"204": {Description: "Logged out"},
+					"403": {Description: "A cross-origin request", Content: jsonBody(ref("Error"))},
+				},
+			}},
 			"/api/users/me": {"get": {
 				Tags:        []string{"users"},
 				Summary:     "Read your own profile",
+				Description: "With a Bearer access token, or the access cookie of the cookie transport.",
 				OperationID: "readUsersMe",
 				Responses: bearerResponses(response{Description: "The authenticated user", Content: jsonBody(schema{
 					"type":       "object",
@@ -229,6 +270,15 @@ func newOpenAPIDocument() openAPIDocument {
 						"error":             {"type": "string", "description": "An RFC 6749 §5.2 or RFC 6750 §3.1 error code"},
 						"error_description": {"type": "string"},
 						"scope":             {"type": "string", "description": "The scope required, for insufficient_scope"},
+					},
+				},
+				"CookieSession": {
+					"type":     "object",
+					"required": []string{"token_type", "expires_in"},
+					"properties": map[string]schema{
+						"token_type": {"type": "string", "const": "cookie"},
+						"expires_in": {"type": "integer", "description": "Seconds until the access cookie expires"},
+						"scope":      {"type": "string", "description": "The scopes granted, space-separated"},
 					},
 				},
 				"Item": {

@@ -108,6 +108,9 @@ func TestOpenAPIDocument(t *testing.T) {
 			responses: []string{"200", "401", "403"},
 		},
 		{path: "/.well-known/jwks.json", method: "get", responses: []string{"200"}},
+		{path: "/api/auth/cookie/login", method: "post", form: []string{"client_id", "password", "scope", "username"}, responses: []string{"200", "400", "403"}},
+		{path: "/api/auth/cookie/refresh", method: "post", responses: []string{"200", "401", "403"}},
+		{path: "/api/auth/cookie/logout", method: "post", responses: []string{"204", "403"}},
 		{path: "/.well-known/oauth-authorization-server", method: "get", responses: []string{"200"}},
 	}
 	var described []string
@@ -224,7 +227,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				res := do(t, newRequest(t, strings.ToUpper(method), srv.URL+path, "application/x-www-form-urlencoded", ""))
 				assert.NotEqual(t, http.StatusNotFound, res.status)
 				assert.NotEqual(t, http.StatusMethodNotAllowed, res.status)
-				assert.NotNil(t, res.body, "a JSON answer from passauth")
+				if res.status != http.StatusNoContent {
+					assert.NotNil(t, res.body, "a JSON answer from passauth")
+				}
 			})
 		}
 	}

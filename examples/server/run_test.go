@@ -196,6 +196,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.NotContains(t, logs.String(), string(cfg.AccessSecret))
 			assert.NotContains(t, logs.String(), string(cfg.RefreshSecret))
 
+			cfg.Store = passauth.NewMemoryStore() // as run sets it
 			_, err = passauth.NewTokenIssuer(cfg)
 			assert.NoError(t, err)
 		})
