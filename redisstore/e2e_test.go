@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/passauth/passauth"
 	"github.com/passauth/passauth/redisstore"
@@ -23,6 +24,7 @@ import (
 // instances.
 type replica struct {
 	name string
+	iss  *passauth.TokenIssuer
 	srv  *httptest.Server
 
 	mu     sync.Mutex
@@ -32,8 +34,9 @@ type replica struct {
 const e2ePassword = "correct horse battery staple"
 
 // newReplicas starts n instances of one service sharing a Redis store, with
-// Config.CheckRevoked on. Every user name logs in with e2ePassword.
-func newReplicas(t *testing.T, n int) []*replica {
+// Config.CheckRevoked on and the configuration changed by edit, if any.
+// Every user name logs in with e2ePassword.
+func newReplicas(t *testing.T, n int, edit ...func(*passauth.Config)) []*replica {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte(e2ePassword), bcrypt.MinCost)
 	require.NoError(t, err)
@@ -48,6 +51,9 @@ func newReplicas(t *testing.T, n int) []*replica {
 		cfg := testConfig()
 		cfg.Store = redisstore.New(newClient(t), redisstore.WithPrefix(prefix))
 		cfg.CheckRevoked = true
+		for _, e := range edit {
+			e(&cfg)
+		}
 		cfg.OnEvent = func(_ context.Context, e passauth.Event) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -55,6 +61,7 @@ func newReplicas(t *testing.T, n int) []*replica {
 		}
 		iss, err := passauth.NewTokenIssuer(cfg)
 		require.NoError(t, err)
+		r.iss = iss
 
 		mux := http.NewServeMux()
 		mux.Handle("/token", iss.TokenHandler(users))
@@ -225,6 +232,45 @@ func TestTwoServers(t *testing.T) {
 		code, _ := rs[(winner+1)%2].refresh(t, next.RefreshToken)
 		assert.Equal(t, http.StatusUnauthorized, code, "the winner's refresh token after the reuse")
 	})
+}
+
+// TestTwoServersGrace runs concurrent refreshes of one token across two
+// instances with Config.RefreshGrace, as two tabs or a page's parallel
+// requests behind a load balancer would: every one succeeds, all answer the
+// same refresh token (one rotation, the rest replays: no second chain), and
+// that token refreshes on either instance.
+func TestTwoServersGrace(t *testing.T) {
+	rs := newReplicas(t, 2, func(cfg *passauth.Config) { cfg.RefreshGrace = 10 * time.Second })
+	const callers = 20
+	p := rs[0].login(t, "user-"+rand.Text())
+	codes := make([]int, callers)
+	bodies := make([]string, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			codes[i], bodies[i] = rs[i%2].refresh(t, p.RefreshToken)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	ids := map[string]int{}
+	var next passauth.TokenPair
+	for i, code := range codes {
+		require.Equal(t, http.StatusOK, code, "refresh %d", i)
+		next = decodePair(t, bodies[i])
+		c, err := rs[0].iss.VerifyRefresh(t.Context(), next.RefreshToken)
+		require.NoError(t, err)
+		ids[c.ID]++
+	}
+	assert.Len(t, ids, 1, "refresh token IDs answered: one chain")
+	for _, r := range rs {
+		code, body := r.refresh(t, next.RefreshToken)
+		require.Equal(t, http.StatusOK, code, "the session's refresh token on %s", r.name)
+		next = decodePair(t, body)
+	}
 }
 
 // TestTwoServersRevokeSubject checks that RevokeSubject on one instance ends
