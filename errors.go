@@ -38,6 +38,11 @@ var (
 	// may well be good.
 	ErrKeysUnavailable = errors.New("passauth: key set unavailable")
 
+	// ErrNoSession is returned by TokenIssuer.RevokeSession when the subject
+	// has no live session with the ID given: it never existed, it has ended,
+	// or it is another subject's.
+	ErrNoSession = errors.New("passauth: no such session")
+
 	// ErrPasswordMismatch is returned by CheckPassword when the password does
 	// not match the hash.
 	ErrPasswordMismatch = errors.New("passauth: password does not match")
@@ -101,8 +106,13 @@ var (
 	errTokenInvalidClient = &tokenError{reason: "issued to another client"}
 )
 
-// errNoStore is returned by the revocation methods without Config.Store.
-var errNoStore = errors.New("passauth: revocation needs Config.Store")
+// errNoStore is returned by the revocation methods without Config.Store,
+// and errNoLister by the session methods when the store cannot list
+// sessions.
+var (
+	errNoStore  = errors.New("passauth: revocation needs Config.Store")
+	errNoLister = errors.New("passauth: listing sessions needs a Config.Store that is a SessionLister")
+)
 
 // storeError wraps a store failure so that it matches ErrStoreUnavailable;
 // the store's own error stays in the chain for the application's logs.

@@ -206,6 +206,7 @@ func TestSentinels(t *testing.T) {
 		{"ErrTokenReused", passauth.ErrTokenReused},
 		{"ErrStoreUnavailable", passauth.ErrStoreUnavailable},
 		{"ErrKeysUnavailable", passauth.ErrKeysUnavailable},
+		{"ErrNoSession", passauth.ErrNoSession},
 		{"ErrPasswordMismatch", passauth.ErrPasswordMismatch},
 		{"ErrPasswordTooLong", passauth.ErrPasswordTooLong},
 		{"ErrInvalidHash", passauth.ErrInvalidHash},

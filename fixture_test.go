@@ -728,3 +728,11 @@ var (
 		return k
 	})
 )
+
+// Sessions implements passauth.SessionLister.
+func (s *flakyStore) Sessions(ctx context.Context, subject string) ([]passauth.SessionInfo, error) {
+	if s.down.Load() {
+		return nil, errStoreDown
+	}
+	return s.inner.Sessions(ctx, subject)
+}
