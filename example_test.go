@@ -209,3 +209,140 @@ func ExampleCheckPassword() {
 	// secret true false
 	// guess false true
 }
+
+// A user store finds users by name at login and by ID at refresh. The
+// tokens' "sub" is the user's ID, whatever case the name was typed in, and
+// they carry the user's role.
+func ExampleUser() {
+	type account struct{ id, name, hash, role string }
+	accounts := []account{{id: "u-1001", name: "johndoe", hash: exampleHash, role: "admin"}}
+	user := func(a account) passauth.User {
+		return passauth.User{
+			Username:     a.name,
+			Subject:      a.id,
+			PasswordHash: a.hash,
+			Claims:       map[string]any{"role": a.role},
+		}
+	}
+	users := exampleUsers{
+		byName: func(name string) (passauth.User, bool) {
+			for _, a := range accounts {
+				if strings.EqualFold(a.name, name) {
+					return user(a), true
+				}
+			}
+			return passauth.User{}, false
+		},
+		byID: func(id string) (passauth.User, bool) {
+			for _, a := range accounts {
+				if a.id == id {
+					return user(a), true
+				}
+			}
+			return passauth.User{}, false
+		},
+	}
+
+	cfg := exampleConfig()
+	cfg.Store = passauth.NewMemoryStore()
+	iss, err := passauth.NewTokenIssuer(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(iss.TokenHandler(users))
+	defer srv.Close()
+	resp, err := http.PostForm(srv.URL, url.Values{"username": {"JohnDoe"}, "password": {"secret"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var pair passauth.TokenPair
+	if err := json.NewDecoder(resp.Body).Decode(&pair); err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+
+	// Refreshing looks the user up by "sub" (LookupSubject): the ID.
+	next, err := iss.Refresh(context.Background(), pair.RefreshToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	claims, err := iss.VerifyAccess(context.Background(), next.AccessToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var app struct {
+		Role string `json:"role"`
+	}
+	if err := claims.Decode(&app); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.Subject, app.Role)
+
+	// Output:
+	// u-1001 admin
+}
+
+// exampleUsers is a passauth.SubjectLookup over two functions.
+type exampleUsers struct {
+	byName, byID func(string) (passauth.User, bool)
+}
+
+func (u exampleUsers) LookupUser(_ context.Context, name string) (passauth.User, bool, error) {
+	user, ok := u.byName(name)
+	return user, ok, nil
+}
+
+func (u exampleUsers) LookupSubject(_ context.Context, id string) (passauth.User, bool, error) {
+	user, ok := u.byID(id)
+	return user, ok, nil
+}
+
+// A "your devices" page lists the caller's sessions and logs the others
+// out, as after a password change.
+func ExampleTokenIssuer_Sessions() {
+	cfg := exampleConfig()
+	cfg.Store = passauth.NewMemoryStore()
+	iss, err := passauth.NewTokenIssuer(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	var current string
+	for _, client := range []string{"phone", "laptop", "tablet"} {
+		pair, err := iss.IssuePair(ctx, "alice", passauth.WithClientID(client))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if client == "laptop" { // the device the request comes from
+			claims, err := iss.VerifyAccess(ctx, pair.AccessToken)
+			if err != nil {
+				log.Fatal(err)
+			}
+			current = claims.SessionID
+		}
+	}
+
+	show := func() {
+		list, err := iss.Sessions(ctx, "alice")
+		if err != nil {
+			log.Fatal(err)
+		}
+		var devices []string
+		for _, s := range list {
+			devices = append(devices, fmt.Sprintf("%s current=%v", s.ClientID, s.ID == current))
+		}
+		fmt.Println(strings.Join(devices, "; "))
+	}
+	show()
+	if err := iss.RevokeOtherSessions(ctx, "alice", current); err != nil {
+		log.Fatal(err)
+	}
+	show()
+	err = iss.RevokeSession(ctx, "bob", current)
+	fmt.Println(errors.Is(err, passauth.ErrNoSession))
+
+	// Output:
+	// phone current=false; laptop current=true; tablet current=false
+	// laptop current=true
+	// true
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"runtime"
@@ -79,11 +80,11 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	if len(requested) > 0 && len(granted) == 0 {
 		return TokenPair{}, errScopeDenied
 	}
-	pair, err := iss.startSession(ctx, u.Username, issueOptions{scopes: granted, clientID: req.clientID})
+	pair, err := iss.startSession(ctx, u.Subject, issueOptions{scopes: granted, clientID: req.clientID, extra: maps.Clone(u.Claims)})
 	if err != nil {
 		return TokenPair{}, err
 	}
-	iss.emit(ctx, Event{Kind: EventLoginSucceeded, Subject: u.Username, ClientID: req.clientID, Addr: addr})
+	iss.emit(ctx, Event{Kind: EventLoginSucceeded, Subject: u.Subject, ClientID: req.clientID, Addr: addr})
 	return pair, nil
 }
 
@@ -175,8 +176,8 @@ func (l *login) forgive(ctx context.Context, limits []limit) {
 // and get the same answer: check reports the reason class
 // ("unknown_user", "bad_password", "unusable_hash", "disabled") for the
 // event only. An error means no password was checked: no slot was free, or
-// the lookup failed. On success it returns the user with Username set,
-// after upgrading a weak stored hash when users can.
+// the lookup failed. On success it returns the user with Username and
+// Subject set, after upgrading a weak stored hash when users can.
 func (l *login) check(ctx context.Context, users UserLookup, username, password string) (User, string, error) {
 	if !l.acquireHashSlot(ctx) {
 		return User{}, "", errBusy
@@ -213,6 +214,9 @@ func (l *login) check(ctx context.Context, users UserLookup, username, password 
 	}
 	if u.Username == "" {
 		u.Username = username
+	}
+	if u.Subject == "" {
+		u.Subject = u.Username
 	}
 	if up, ok := users.(PasswordUpdater); ok && l.hasher.NeedsRehash(u.PasswordHash) {
 		if h, err := l.hasher.Hash(password); err == nil {

@@ -54,7 +54,7 @@ func (iss *TokenIssuer) refresh(ctx context.Context, req refreshRequest) (TokenP
 		return TokenPair{}, err
 	}
 	if req.users != nil {
-		u, found, err := req.users.LookupUser(ctx, claims.Subject)
+		u, found, err := lookupSubject(ctx, req.users, claims.Subject)
 		if err != nil {
 			return TokenPair{}, lookupError(err)
 		}

@@ -4,10 +4,26 @@ import "context"
 
 // User is what the token handler needs to know about an account.
 type User struct {
-	// Username is the canonical name, written as the tokens' "sub" claim.
-	// Empty means the name the client logged in with. Refreshing looks the
-	// user up again by this name, so the lookup must find it.
+	// Username is the canonical name, as stored: the tokens' "sub" claim
+	// unless Subject is set, and the name UpdatePasswordHash is called
+	// with. Empty means the name the client logged in with, so that "sub"
+	// depends on how the user typed it (JohnDoe and johndoe become two
+	// subjects under a case-insensitive lookup): set it, or Subject.
 	Username string
+
+	// Subject, when set, is the tokens' "sub" claim instead of Username: a
+	// stable ID such as the user's database key, which a rename does not
+	// change. Refreshing looks the user up again by the token's "sub": with
+	// LookupSubject when the UserLookup is a SubjectLookup, and else with
+	// LookupUser, which must then find the user by it.
+	Subject string
+
+	// Claims are application claims (a role, a tenant) that a password
+	// login puts into both tokens, as IssuePair's WithClaims does, and that
+	// refreshing carries over unchanged; read them back with Claims.Decode.
+	// A name the package sets itself (see WithClaims) fails the login with
+	// 500 server_error, as a mistake in the program. The map is not kept.
+	Claims map[string]any
 
 	// PasswordHash is the stored hash in one of the formats CheckPassword
 	// reads: an argon2id PHC string ("$argon2id$v=19$m=…,t=…,p=…$salt$hash",
@@ -38,6 +54,16 @@ type UserLookup interface {
 	LookupUser(ctx context.Context, username string) (u User, found bool, err error)
 }
 
+// SubjectLookup is implemented by a UserLookup whose users have a Subject
+// other than their name (an ID, say): the refresh handlers look the user of
+// a refresh token up by its "sub" claim with LookupSubject, and the token
+// handler still by name with LookupUser. Its results mean what LookupUser's
+// do.
+type SubjectLookup interface {
+	UserLookup
+	LookupSubject(ctx context.Context, subject string) (u User, found bool, err error)
+}
+
 // UserLookupFunc adapts an ordinary function to the UserLookup interface, the
 // way http.HandlerFunc adapts a function to http.Handler.
 type UserLookupFunc func(ctx context.Context, username string) (User, bool, error)
@@ -56,4 +82,12 @@ func (f UserLookupFunc) LookupUser(ctx context.Context, username string) (User, 
 // UpdatePasswordHash returns.
 type PasswordUpdater interface {
 	UpdatePasswordHash(ctx context.Context, username, newHash string) error
+}
+
+// lookupSubject finds the user whose tokens have subject as "sub".
+func lookupSubject(ctx context.Context, users UserLookup, subject string) (User, bool, error) {
+	if sl, ok := users.(SubjectLookup); ok {
+		return sl.LookupSubject(ctx, subject)
+	}
+	return users.LookupUser(ctx, subject)
 }
