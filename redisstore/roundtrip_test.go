@@ -98,7 +98,7 @@ func TestRoundTrips(t *testing.T) {
 				list, err := store.Sessions(ctx, user)
 				require.NoError(t, err)
 				require.Len(t, list, 1)
-			}, []string{"zrevrangebyscore sessions", "zrangebyscore sessions", "hmget fam"}},
+			}, []string{"zrevrangebyscore sessions", "zrangebyscore sessions", "hmget fam", "mget deny:sub", "mget deny:sid"}},
 			{"access token revocation", func(t *testing.T) {
 				require.NoError(t, iss.Revoke(ctx, second.AccessToken))
 			}, []string{"evalsha deny:jti"}},

@@ -21,10 +21,12 @@ func TestSessions(t *testing.T) {
 }
 
 // testSessions checks Sessions on c under prefix: it lists a subject's
-// live sessions with their client, login time, last use and expiry, and
+// live sessions with their client, login time, last use and expiry; it
 // leaves out, and drops from the subject's sorted set, those revoked,
-// reused, expired or gone; a login drops at most eight entries past their
-// time; a subject's sessions are not another's.
+// reused, expired or gone, and leaves out those denied or whose refresh
+// token has expired though the family is kept; a login drops at most eight
+// entries past their time; a subject denied at or after the logins has
+// none; a subject's sessions are not another's.
 func testSessions(t *testing.T, c redis.UniversalClient, prefix string) {
 	ctx := t.Context()
 	s := redisstore.New(c, redisstore.WithPrefix(prefix))
@@ -66,10 +68,20 @@ func testSessions(t *testing.T, c redis.UniversalClient, prefix string) {
 	past := expired.rotation("", "y0")
 	past.Expires, past.KeepUntil = time.Now().Add(-time.Second), time.Now().Add(-time.Second)
 	rotate(t, s, past, passauth.RotateOK, "start, already expired")
+	// Kept in the set, but refused by Rotate: a session denied without
+	// being revoked, and one whose refresh token has expired while its
+	// family is kept (Config.Leeway).
+	denied, lapsed := session(), session()
+	rotate(t, s, denied.rotation("", "d0"), passauth.RotateOK, "start")
+	require.NoError(t, s.Deny(ctx, passauth.Denial{Subject: subject, Session: denied.family, At: end, Expires: end}))
+	l := lapsed.rotation("", "e0")
+	l.Expires = time.Now().Add(-time.Second)
+	rotate(t, s, l, passauth.RotateOK, "start, its token already expired")
 	otherSubject := newTestSession()
 	rotate(t, s, otherSubject.rotation("", "z0"), passauth.RotateOK, "another subject's session")
-	assert.ElementsMatch(t, []string{rotated.family, started.family}, c.ZRange(ctx, keys.sessions(), 0, -1).Val(),
-		"the subject's sorted set holds the live sessions only")
+	kept := []string{rotated.family, started.family, denied.family, lapsed.family}
+	assert.ElementsMatch(t, kept, c.ZRange(ctx, keys.sessions(), 0, -1).Val(),
+		"the subject's sorted set holds the sessions neither revoked nor past their time")
 
 	list, err := s.Sessions(ctx, subject)
 	require.NoError(t, err)
@@ -98,15 +110,20 @@ func testSessions(t *testing.T, c redis.UniversalClient, prefix string) {
 	list, err = s.Sessions(ctx, subject)
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
-	assert.ElementsMatch(t, []string{rotated.family, started.family}, c.ZRange(ctx, set, 0, -1).Val(), "the set after Sessions")
+	assert.ElementsMatch(t, kept, c.ZRange(ctx, set, 0, -1).Val(), "the set after Sessions")
 
 	// A login drops up to eight entries past their time.
 	for i := range 10 {
 		require.NoError(t, c.ZAdd(ctx, set, redis.Z{Score: float64(time.Now().Add(-time.Hour).UnixMilli()), Member: "past-" + strconv.Itoa(i)}).Err())
 	}
 	rotate(t, s, session().rotation("", "c0"), passauth.RotateOK, "start")
-	assert.Equal(t, int64(2+1+10-8), c.ZCard(ctx, set).Val(), "entries after a login")
+	assert.Equal(t, int64(len(kept)+1+10-8), c.ZCard(ctx, set).Val(), "entries after a login")
 	assertTTL(t, c, set, time.Hour)
+
+	require.NoError(t, s.Deny(ctx, passauth.Denial{Subject: subject, At: time.Now(), Expires: end}))
+	list, err = s.Sessions(ctx, subject)
+	require.NoError(t, err)
+	assert.Empty(t, list, "the sessions of a subject denied after their logins")
 
 	list, err = s.Sessions(ctx, otherSubject.subject)
 	require.NoError(t, err)
