@@ -7,6 +7,7 @@ require (
 	github.com/passauth/passauth/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
+	github.com/swaggest/swgui v1.8.5
 	golang.org/x/crypto v0.59.0
 )
 

@@ -24,12 +24,12 @@
 //     secret), whose password is hashed with passauth.HashPassword (Argon2id)
 //     at startup;
 //   - SWAGGER_UI_URL: the base URL under which /docs loads Swagger UI's
-//     swagger-ui-bundle.js and swagger-ui.css (default
-//     https://cdn.jsdelivr.net/npm/swagger-ui-dist@5, a public CDN, as
-//     FastAPI does). For offline use, serve the files of the swagger-ui-dist
-//     npm package elsewhere and point it there: an http or https URL, or a
-//     path on this server. The page's Content-Security-Policy allows
-//     scripts, styles and images from that origin and the demo only;
+//     swagger-ui-bundle.js and swagger-ui.css (default /docs/assets, where
+//     the demo serves the copy it embeds, so that /docs works offline), for
+//     example https://cdn.jsdelivr.net/npm/swagger-ui-dist@5 as FastAPI
+//     does: an http or https URL, or a path on this server. The page's
+//     Content-Security-Policy allows scripts, styles and images from that
+//     origin and the demo only;
 //   - HASH_SLOTS: passauth.Config.MaxConcurrentHashes, the password checks
 //     that may run at once (default 0: passauth's default, half the CPUs);
 //     scripts/loadtest.sh sets it to compare bounds under a login flood;
@@ -455,6 +455,7 @@ func newHandler(cfg passauth.Config, username, passwordHash, swaggerUI string) (
 	mux.Handle("GET /openapi.json", spec)
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/swagger-initializer.js", docsInit)
+	mux.Handle("GET "+swaggerUIAssetsPath+"/", swaggerUIAssets())
 	return mux, nil
 }
 

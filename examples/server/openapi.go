@@ -17,9 +17,13 @@ import (
 const securitySchemeName = "OAuth2PasswordBearer"
 
 // defaultSwaggerUIURL is where /docs loads Swagger UI from when
-// SWAGGER_UI_URL is unset: the swagger-ui-dist npm package on a public CDN,
-// as FastAPI does.
-const defaultSwaggerUIURL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+// SWAGGER_UI_URL is unset: the files the demo embeds (swaggerui.go), so
+// that it works offline. cdnSwaggerUIURL is the public CDN FastAPI loads
+// them from, an example of what SWAGGER_UI_URL may say.
+const (
+	defaultSwaggerUIURL = swaggerUIAssetsPath
+	cdnSwaggerUIURL     = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+)
 
 // openAPIDocument is an OpenAPI 3.1 document, with only the fields the demo
 // uses.
@@ -395,7 +399,7 @@ func swaggerUIBase(value string) string {
 
 // errSwaggerUIURL is the error for a SWAGGER_UI_URL the demo cannot use.
 var errSwaggerUIURL = errors.New("SWAGGER_UI_URL is not an http or https URL such as " +
-	defaultSwaggerUIURL + ", nor a path on this server such as /static/swagger-ui")
+	cdnSwaggerUIURL + ", nor a path on this server such as /static/swagger-ui")
 
 // hostChars are the characters of a URL's host and port.
 const hostChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"

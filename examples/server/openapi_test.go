@@ -260,8 +260,13 @@ func TestDocsPage(t *testing.T) {
 		origin string // the asset origin the CSP must allow, "" for none
 	}{
 		{
-			name:   "default CDN",
+			name:   "default: the embedded copy",
 			env:    "",
+			assets: "/docs/assets",
+		},
+		{
+			name:   "CDN",
+			env:    "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
 			assets: "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
 			origin: "https://cdn.jsdelivr.net",
 		},
@@ -363,7 +368,7 @@ func TestDocsInitializer(t *testing.T) {
 func TestSwaggerUIBase(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ env, want string }{
-		{"", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"},
+		{"", "/docs/assets"},
 		{"https://unpkg.com/swagger-ui-dist@5.17.14/", "https://unpkg.com/swagger-ui-dist@5.17.14"},
 		{"http://127.0.0.1:9000", "http://127.0.0.1:9000"},
 		{"/static//", "/static"},
