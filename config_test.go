@@ -228,6 +228,11 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		{"access TTL malformed", map[string]string{"ACCESS_TOKEN_TTL": "15 minutes-sentinel"}, "ACCESS_TOKEN_TTL", "15 minutes-sentinel"},
 		{"access TTL without unit", map[string]string{"ACCESS_TOKEN_TTL": "900"}, "ACCESS_TOKEN_TTL", "900"},
 		{"refresh TTL malformed", map[string]string{"REFRESH_TOKEN_TTL": "week-sentinel"}, "REFRESH_TOKEN_TTL", "week-sentinel"},
+		{"short ACCESS_TOKEN_SECRET", map[string]string{"ACCESS_TOKEN_SECRET": "short-secret-sentinel"}, "ACCESS_TOKEN_SECRET", "short-secret-sentinel"},
+		{"short REFRESH_TOKEN_SECRET", map[string]string{"REFRESH_TOKEN_SECRET": "short-secret-sentinel"}, "REFRESH_TOKEN_SECRET", "short-secret-sentinel"},
+		{"short ACCESS_TOKEN_PREVIOUS_SECRET", map[string]string{"ACCESS_TOKEN_PREVIOUS_SECRET": "short-secret-sentinel"}, "ACCESS_TOKEN_PREVIOUS_SECRET", "short-secret-sentinel"},
+		{"short REFRESH_TOKEN_PREVIOUS_SECRET", map[string]string{"REFRESH_TOKEN_PREVIOUS_SECRET": "short-secret-sentinel"}, "REFRESH_TOKEN_PREVIOUS_SECRET", "short-secret-sentinel"},
+		{"equal secrets", map[string]string{"REFRESH_TOKEN_SECRET": envAccessSecret}, "REFRESH_TOKEN_SECRET", envAccessSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -245,6 +250,9 @@ func TestConfigFromEnvErrors(t *testing.T) {
 			msg := err.Error()
 			assert.Contains(t, msg, tc.varName)
 			assert.NotContains(t, msg, tc.value)
+			if strings.Contains(tc.varName, "SECRET") {
+				assert.Contains(t, msg, "openssl rand -base64 48", "the error says how to make a secret")
+			}
 			assert.NotContains(t, msg, envAccessSecret)
 			assert.NotContains(t, msg, envRefreshSecret)
 		})

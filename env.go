@@ -35,17 +35,22 @@ import (
 //   - ACCESS_TOKEN_PREVIOUS_SECRET and REFRESH_TOKEN_PREVIOUS_SECRET: the
 //     previous secret of each kind, whose tokens verify until they expire.
 //
-// A missing or malformed variable is an error that names the variable and
-// never repeats its value or a key's bytes. ConfigFromEnv does not validate
-// the result; NewTokenIssuer does.
+// A missing or malformed variable, a secret shorter than MinSecretLen and
+// two equal secrets are errors that name the variables, never repeat a
+// value or a key's bytes, and say how to make a good secret. ConfigFromEnv
+// does not validate the rest of the result; NewTokenIssuer does.
 func ConfigFromEnv() (Config, error) {
 	var cfg Config
 	var errs []error
 	cfg.AccessSecret, cfg.AccessKeys, errs = accessKeysFromEnv(errs)
 	cfg.RefreshSecret, errs = secretFromEnv("REFRESH_TOKEN_SECRET", errs)
 	if prev := os.Getenv("REFRESH_TOKEN_PREVIOUS_SECRET"); prev != "" && cfg.RefreshSecret != nil {
+		errs = checkSecretEnv("REFRESH_TOKEN_PREVIOUS_SECRET", prev, errs)
 		cfg.RefreshKeys = []Key{SecretKey(cfg.RefreshSecret), SecretKey([]byte(prev))}
 		cfg.RefreshSecret = nil
+	}
+	if a, r := os.Getenv("ACCESS_TOKEN_SECRET"), os.Getenv("REFRESH_TOKEN_SECRET"); a != "" && a == r {
+		errs = append(errs, fmt.Errorf("passauth: environment variables ACCESS_TOKEN_SECRET and REFRESH_TOKEN_SECRET are equal; %s for each", secretHint))
 	}
 	cfg.AccessTTL, errs = ttlFromEnv("ACCESS_TOKEN_TTL", "ACCESS_TOKEN_EXPIRE_MINUTES", errs)
 	cfg.RefreshTTL, errs = ttlFromEnv("REFRESH_TOKEN_TTL", "REFRESH_TOKEN_EXPIRE_MINUTES", errs)
@@ -93,6 +98,7 @@ func accessKeysFromEnv(errs []error) ([]byte, []Key, []error) {
 		keys = append(keys, k)
 	}
 	if previousSecret != "" {
+		errs = checkSecretEnv("ACCESS_TOKEN_PREVIOUS_SECRET", previousSecret, errs)
 		keys = append(keys, SecretKey([]byte(previousSecret)))
 	}
 	return nil, keys, errs
@@ -134,12 +140,25 @@ func pemKeyFile(path string, signing bool) (Key, error) {
 	return Key{}, errors.New(`not a PEM "PRIVATE KEY" (PKCS#8) or "PUBLIC KEY" (PKIX)`)
 }
 
+// secretHint is how the errors about a secret say to make a good one: 48
+// random bytes, base64-encoded.
+const secretHint = "make one with: openssl rand -base64 48"
+
 func secretFromEnv(name string, errs []error) ([]byte, []error) {
 	v, ok := os.LookupEnv(name)
 	if !ok || v == "" {
-		return nil, append(errs, fmt.Errorf("passauth: environment variable %s is not set", name))
+		return nil, append(errs, fmt.Errorf("passauth: environment variable %s is not set; %s", name, secretHint))
 	}
-	return []byte(v), errs
+	return []byte(v), checkSecretEnv(name, v, errs)
+}
+
+// checkSecretEnv adds an error to errs when the secret v of variable name
+// is too short to be one.
+func checkSecretEnv(name, v string, errs []error) []error {
+	if len(v) < MinSecretLen {
+		return append(errs, fmt.Errorf("passauth: environment variable %s is shorter than %d bytes; %s", name, MinSecretLen, secretHint))
+	}
+	return errs
 }
 
 func ttlFromEnv(durName, minutesName string, errs []error) (time.Duration, []error) {
