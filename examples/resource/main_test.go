@@ -56,6 +56,7 @@ func TestResourceVerifiesTheDemo(t *testing.T) {
 	secrets := []string{
 		"ACCESS_TOKEN_SECRET=", // no access secret: the signing key alone
 		"REFRESH_TOKEN_SECRET=resource-test refresh secret, 32+ bytes",
+		"DATABASE_URL=" + filepath.Join(dir, "demo.db"),
 	}
 
 	// The demo on a fixed free port, so that its issuer survives a restart.
@@ -83,6 +84,7 @@ func TestResourceVerifiesTheDemo(t *testing.T) {
 	tokenMe := login(t, issuer, "")
 	tokenItems := login(t, issuer, "items")
 	status, body, challenge := getMe(t, resource, tokenMe)
+	assert.Empty(t, challenge, "no challenge on success")
 	assert.Equal(t, http.StatusOK, status)
 	assert.JSONEq(t, `{"username":"johndoe"}`, body)
 	status, _, challenge = getMe(t, resource, "")

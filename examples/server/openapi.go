@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -48,9 +49,17 @@ type operation struct {
 	Summary     string                `json:"summary,omitempty"`
 	Description string                `json:"description,omitempty"`
 	OperationID string                `json:"operationId"`
+	Parameters  []parameter           `json:"parameters,omitempty"`
 	RequestBody *requestBody          `json:"requestBody,omitempty"`
 	Responses   map[string]response   `json:"responses"`
 	Security    []map[string][]string `json:"security,omitempty"`
+}
+
+type parameter struct {
+	Name     string `json:"name"`
+	In       string `json:"in"`
+	Required bool   `json:"required"`
+	Schema   schema `json:"schema"`
 }
 
 type requestBody struct {
@@ -220,6 +229,77 @@ func newOpenAPIDocument() openAPIDocument {
 				})}),
 				Security: requires("me"),
 			}},
+			"/api/users": {"post": {
+				Tags:        []string{"users"},
+				Summary:     "Sign up",
+				Description: fmt.Sprintf("Creates a user. The name: %d to %d letters, digits, '.', '_' or '-', starting with a letter or digit, unique whatever its case. The password: %d to %d characters.", minUsernameLen, maxUsernameLen, minPasswordLen, maxPasswordLen),
+				OperationID: "createUser",
+				RequestBody: &requestBody{Required: true, Content: jsonBody(schema{
+					"type":     "object",
+					"required": []string{"username", "password"},
+					"properties": map[string]schema{
+						"username": {"type": "string", "minLength": minUsernameLen, "maxLength": maxUsernameLen},
+						"password": {"type": "string", "format": "password", "minLength": minPasswordLen, "maxLength": maxPasswordLen},
+					},
+				})},
+				Responses: map[string]response{
+					"201": {Description: "Created", Content: jsonBody(schema{
+						"type":       "object",
+						"required":   []string{"username"},
+						"properties": map[string]schema{"username": {"type": "string"}},
+					})},
+					"400": {Description: "A name or password the policy refuses, or a malformed body; the description says which", Content: jsonBody(ref("Error"))},
+					"409": {Description: "The name is taken", Content: jsonBody(ref("Error"))},
+					"429": {Description: "Too many sign-ups from this address", Content: jsonBody(ref("Error"))},
+				},
+			}},
+			"/api/users/me/password": {"post": {
+				Tags:        []string{"users"},
+				Summary:     "Change your password",
+				Description: "Every other session of the user ends; the one of this request goes on.",
+				OperationID: "changePassword",
+				RequestBody: &requestBody{Required: true, Content: jsonBody(schema{
+					"type":     "object",
+					"required": []string{"current_password", "new_password"},
+					"properties": map[string]schema{
+						"current_password": {"type": "string", "format": "password"},
+						"new_password":     {"type": "string", "format": "password", "minLength": minPasswordLen, "maxLength": maxPasswordLen},
+					},
+				})},
+				Responses: map[string]response{
+					"204": {Description: "Changed"},
+					"400": {Description: "A new password the policy refuses, or a malformed body", Content: jsonBody(ref("Error"))},
+					"401": bearerResponses(response{})["401"],
+					"403": {Description: "The current password does not match, or the token lacks scope me", Content: jsonBody(ref("Error"))},
+					"429": {Description: "Too many wrong current passwords", Content: jsonBody(ref("Error"))},
+				},
+				Security: requires("me"),
+			}},
+			sessionsPath: {"get": {
+				Tags:        []string{"users"},
+				Summary:     "List your sessions",
+				Description: "The live sessions (logins and their refreshes) of the user, oldest first; current marks the one of this request.",
+				OperationID: "listSessions",
+				Responses: bearerResponses(response{Description: "The sessions", Content: jsonBody(schema{
+					"type":  "array",
+					"items": ref("Session"),
+				})}),
+				Security: requires("me"),
+			}},
+			sessionsPath + "/{id}": {"delete": {
+				Tags:        []string{"users"},
+				Summary:     "End one of your sessions",
+				Description: "Its refresh and access tokens stop working at once.",
+				OperationID: "deleteSession",
+				Parameters:  []parameter{{Name: "id", In: "path", Required: true, Schema: schema{"type": "string"}}},
+				Responses: map[string]response{
+					"204": {Description: "Ended"},
+					"401": bearerResponses(response{})["401"],
+					"403": bearerResponses(response{})["403"],
+					"404": {Description: "No live session of yours has this ID", Content: jsonBody(ref("Error"))},
+				},
+				Security: requires("me"),
+			}},
 			"/.well-known/jwks.json": {"get": {
 				Tags:        []string{"keys"},
 				Summary:     "The issuer's public keys",
@@ -283,6 +363,18 @@ func newOpenAPIDocument() openAPIDocument {
 						"token_type": {"type": "string", "const": "cookie"},
 						"expires_in": {"type": "integer", "description": "Seconds until the access cookie expires"},
 						"scope":      {"type": "string", "description": "The scopes granted, space-separated"},
+					},
+				},
+				"Session": {
+					"type":     "object",
+					"required": []string{"id", "client_id", "created", "last_used", "expires", "current"},
+					"properties": map[string]schema{
+						"id":        {"type": "string", "description": "The session ID, the tokens' sid"},
+						"client_id": {"type": "string", "description": "The client it was started for, or empty"},
+						"created":   {"type": "string", "format": "date-time", "description": "The login"},
+						"last_used": {"type": "string", "format": "date-time", "description": "The last refresh, or the login"},
+						"expires":   {"type": "string", "format": "date-time", "description": "When its refresh token expires"},
+						"current":   {"type": "boolean", "description": "Whether it is the session of this request"},
 					},
 				},
 				"Item": {

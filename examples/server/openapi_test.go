@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,6 +111,23 @@ func TestOpenAPIDocument(t *testing.T) {
 		{path: "/api/auth/cookie/refresh", method: "post", responses: []string{"200", "401", "403"}},
 		{path: "/api/auth/cookie/logout", method: "post", responses: []string{"204", "403"}},
 		{path: "/.well-known/oauth-authorization-server", method: "get", responses: []string{"200"}},
+		{path: "/api/users", method: "post", json: []string{"password", "username"}, responses: []string{"201", "400", "409", "429"}},
+		{
+			path: "/api/users/me/password", method: "post",
+			security:  []any{map[string]any{"OAuth2PasswordBearer": []any{"me"}}},
+			json:      []string{"current_password", "new_password"},
+			responses: []string{"204", "400", "401", "403", "429"},
+		},
+		{
+			path: "/api/users/me/sessions", method: "get",
+			security:  []any{map[string]any{"OAuth2PasswordBearer": []any{"me"}}},
+			responses: []string{"200", "401", "403"},
+		},
+		{
+			path: "/api/users/me/sessions/{id}", method: "delete",
+			security:  []any{map[string]any{"OAuth2PasswordBearer": []any{"me"}}},
+			responses: []string{"204", "401", "403", "404"},
+		},
 	}
 	var described []string
 	for _, tt := range tests {
@@ -238,12 +254,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // getDocs fetches /docs from a demo whose Swagger UI base is base.
 func getDocs(t *testing.T, base string) (body string, header http.Header) {
 	t.Helper()
-	h, err := newHandler(passauth.Config{
-		AccessSecret:  []byte(testAccessSecret),
-		RefreshSecret: []byte(testRefreshSecret),
-		AccessTTL:     time.Minute,
-		RefreshTTL:    time.Hour,
-	}, "johndoe", "", base)
+	h, err := newHandler(testIssuerOnly(t), newTestAccounts(t), base)
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/docs", nil))
@@ -335,12 +346,7 @@ func TestDocsHostileSwaggerUIURL(t *testing.T) {
 	} {
 		t.Run("refused "+bad, func(t *testing.T) {
 			t.Parallel()
-			_, err := newHandler(passauth.Config{
-				AccessSecret:  []byte(testAccessSecret),
-				RefreshSecret: []byte(testRefreshSecret),
-				AccessTTL:     time.Minute,
-				RefreshTTL:    time.Hour,
-			}, "johndoe", "", bad)
+			_, err := newHandler(testIssuerOnly(t), newTestAccounts(t), bad)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "SWAGGER_UI_URL")
 			assert.NotContains(t, err.Error(), "pass@")
@@ -379,4 +385,12 @@ func TestSwaggerUIBase(t *testing.T) {
 			assert.Equal(t, tt.want, swaggerUIBase(tt.env))
 		})
 	}
+}
+
+// testIssuerOnly is an issuer of the test Config without a store.
+func testIssuerOnly(t *testing.T) *passauth.TokenIssuer {
+	t.Helper()
+	iss, err := passauth.NewTokenIssuer(testConfig())
+	require.NoError(t, err)
+	return iss
 }

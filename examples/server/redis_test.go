@@ -27,6 +27,14 @@ import (
 	"github.com/passauth/passauth/redisstore"
 )
 
+// openRedisURL is openRedisStore for a REDIS_URL value, as run reads it.
+func openRedisURL(t *testing.T, logger *slog.Logger, rawURL string, opts ...redisstore.Option) (passauth.Store, func() error, error) {
+	t.Helper()
+	ropts, err := redisOptions(rawURL)
+	require.NoError(t, err)
+	return openRedisStore(t.Context(), logger, ropts, opts...)
+}
+
 // redisURL returns a REDIS_URL for the Redis server under test, or skips
 // the test when none is given.
 func redisURL(t *testing.T) string {
@@ -59,14 +67,15 @@ func newPrefix(t *testing.T, rawURL string) string {
 	return prefix
 }
 
-// newRedisServer serves the demo's handler on a store that openStore
-// opened for rawURL, with its own Redis client, under prefix.
-func newRedisServer(t *testing.T, rawURL, prefix string, logger *slog.Logger) (*httptest.Server, func() error) {
+// newRedisServer serves the demo's handler for the users of accts on a
+// store that openRedisStore opened for rawURL, with its own Redis client,
+// under prefix.
+func newRedisServer(t *testing.T, rawURL, prefix string, logger *slog.Logger, accts *accounts) (*httptest.Server, func() error) {
 	t.Helper()
-	store, closeStore, err := openStore(t.Context(), slog.New(slog.DiscardHandler), rawURL, redisstore.WithPrefix(prefix))
+	store, closeStore, err := openRedisURL(t, slog.New(slog.DiscardHandler), rawURL, redisstore.WithPrefix(prefix))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = closeStore() })
-	return serve(t, newTestHandler(t, store, logger)), closeStore
+	return serve(t, newTestHandler(t, store, logger, accts)), closeStore
 }
 
 // TestTwoServersShareRedis runs two demo servers, each with its own Redis
@@ -79,8 +88,9 @@ func TestTwoServersShareRedis(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			prefix := newPrefix(t, rawURL)
-			a, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler))
-			b, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler))
+			accts := newTestAccounts(t)
+			a, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler), accts)
+			b, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler), accts)
 			require.NotEqual(t, a.URL, b.URL)
 			sc.test(t, a, b)
 		})
@@ -92,8 +102,9 @@ func TestTwoServersShareRedis(t *testing.T) {
 func TestRedisPrefixesSeparate(t *testing.T) {
 	rawURL := redisURL(t)
 	t.Parallel()
-	a, _ := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
-	b, _ := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
+	accts := newTestAccounts(t)
+	a, _ := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler), accts)
+	b, _ := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler), accts)
 
 	_, refreshToken := loginOK(t, a)
 	assert.Equal(t, http.StatusUnauthorized, refresh(t, b, refreshToken).status)
@@ -106,8 +117,9 @@ func TestRedisReuseLogged(t *testing.T) {
 	t.Parallel()
 	prefix := newPrefix(t, rawURL)
 	var logsB syncBuffer
-	a, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler))
-	b, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.NewTextHandler(&logsB, nil)))
+	accts := newTestAccounts(t)
+	a, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.DiscardHandler), accts)
+	b, _ := newRedisServer(t, rawURL, prefix, slog.New(slog.NewTextHandler(&logsB, nil)), accts)
 
 	_, refresh1 := loginOK(t, a)
 	_, refresh2 := tokens(t, refresh(t, a, refresh1))
@@ -124,7 +136,8 @@ func TestRedisReuseLogged(t *testing.T) {
 func TestRedisFailsClosed(t *testing.T) {
 	rawURL := redisURL(t)
 	t.Parallel()
-	srv, closeStore := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
+	accts := newTestAccounts(t)
+	srv, closeStore := newRedisServer(t, rawURL, newPrefix(t, rawURL), slog.New(slog.DiscardHandler), accts)
 	access, refreshToken := loginOK(t, srv)
 	require.NoError(t, closeStore())
 
@@ -150,21 +163,11 @@ func TestOpenStoreRedis(t *testing.T) {
 	rawURL := redisURL(t)
 	t.Parallel()
 	var logs bytes.Buffer
-	store, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), rawURL)
+	store, closeStore, err := openRedisURL(t, slog.New(slog.NewTextHandler(&logs, nil)), rawURL)
 	require.NoError(t, err)
 	assert.IsType(t, &redisstore.Store{}, store)
 	assert.Contains(t, logs.String(), "kind=redis")
 	require.NoError(t, closeStore())
-}
-
-func TestOpenStoreMemory(t *testing.T) {
-	t.Parallel()
-	var logs bytes.Buffer
-	store, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), "")
-	require.NoError(t, err)
-	assert.IsType(t, &passauth.MemoryStore{}, store)
-	assert.Contains(t, logs.String(), "kind=memory")
-	assert.NoError(t, closeStore())
 }
 
 func TestRedisOptions(t *testing.T) {
@@ -272,7 +275,7 @@ func TestOpenStoreRedisDown(t *testing.T) {
 	t.Parallel()
 	addr := closedPort(t)
 	var logs bytes.Buffer
-	store, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)),
+	store, closeStore, err := openRedisURL(t, slog.New(slog.NewTextHandler(&logs, nil)),
 		"redis://:hunter2@"+addr+"/0")
 	require.Error(t, err)
 	assert.Nil(t, store)
@@ -371,7 +374,7 @@ func TestOpenStoreRefusesEviction(t *testing.T) {
 	t.Parallel()
 	addr := startRedis(t, "--maxmemory-policy", "volatile-lru")
 	var logs bytes.Buffer
-	store, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), "redis://:hunter2@"+addr+"/0")
+	store, closeStore, err := openRedisURL(t, slog.New(slog.NewTextHandler(&logs, nil)), "redis://:hunter2@"+addr+"/0")
 	require.Error(t, err)
 	assert.Nil(t, store)
 	assert.Nil(t, closeStore)
@@ -408,7 +411,7 @@ func TestOpenStoreWarnsNoPersistence(t *testing.T) {
 	rawURL := redisURL(t)
 	t.Parallel()
 	var logs syncBuffer
-	_, closeStore, err := openStore(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), rawURL)
+	_, closeStore, err := openRedisURL(t, slog.New(slog.NewTextHandler(&logs, nil)), rawURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = closeStore() })
 	assert.Contains(t, logs.String(), "level=WARN msg=\"token store\"")
@@ -437,7 +440,8 @@ func TestRedisLostAnswer(t *testing.T) {
 			t.Parallel()
 			p := newLossyProxy(t, target)
 			proxied := "redis://" + p.addr + "/0" + tc.query
-			srv, _ := newRedisServer(t, proxied, newPrefix(t, rawURL), slog.New(slog.DiscardHandler))
+			accts := newTestAccounts(t)
+			srv, _ := newRedisServer(t, proxied, newPrefix(t, rawURL), slog.New(slog.DiscardHandler), accts)
 			access, refreshToken := loginOK(t, srv)
 
 			p.dropAnswerTo(":fam:" + sessionID(t, refreshToken))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,17 +28,21 @@ var envNames = []string{
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
 	"ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES",
 	"ADDR", "DEMO_USERNAME", "DEMO_PASSWORD", "REDIS_URL", "HASH_SLOTS", "VERIFY_CACHE_SIZE",
-	"SWAGGER_UI_URL", "ISSUER", "REFRESH_GRACE",
+	"SWAGGER_UI_URL", "ISSUER", "REFRESH_GRACE", "DATABASE_URL",
 	"ACCESS_TOKEN_SIGNING_KEY", "ACCESS_TOKEN_PREVIOUS_KEYS", "ACCESS_TOKEN_PREVIOUS_SECRET", "REFRESH_TOKEN_PREVIOUS_SECRET",
 }
 
-// setEnv clears every variable the demo reads, then sets env. t.Setenv
-// restores the old values, including those loadConfig sets, when t ends;
-// tests that call it cannot run in parallel.
+// setEnv clears every variable the demo reads, then sets env, with
+// DATABASE_URL a file in a directory of the test's own unless env sets it.
+// t.Setenv restores the old values, including those loadConfig sets, when t
+// ends; tests that call it cannot run in parallel.
 func setEnv(t *testing.T, env map[string]string) {
 	t.Helper()
 	for _, name := range envNames {
 		t.Setenv(name, env[name])
+	}
+	if _, ok := env["DATABASE_URL"]; !ok {
+		t.Setenv("DATABASE_URL", filepath.Join(t.TempDir(), "demo.db"))
 	}
 }
 
@@ -233,7 +238,19 @@ func TestRunFailsOnBadEnv(t *testing.T) {
 		naming string // the variable the error must name
 	}{
 		{"lifetime", map[string]string{"ACCESS_TOKEN_TTL": "soon"}, "ACCESS_TOKEN_TTL"},
+		{"lifetimes in the wrong order", map[string]string{"ACCESS_TOKEN_TTL": "2h", "REFRESH_TOKEN_TTL": "1h"}, "REFRESH_TOKEN_TTL (1h0m0s) is not longer than ACCESS_TOKEN_TTL (2h0m0s)"},
+		{"short secret", map[string]string{"ACCESS_TOKEN_SECRET": "hunter2"}, "ACCESS_TOKEN_SECRET is shorter than 32 bytes; make one with: openssl rand -base64 48"},
 		{"swagger ui", map[string]string{"SWAGGER_UI_URL": "javascript:alert(1)", "ADDR": "127.0.0.1:0"}, "SWAGGER_UI_URL"},
+		{"address", map[string]string{"ADDR": "8000"}, "ADDR"},
+		{"issuer", map[string]string{"ISSUER": "http://auth.example.com"}, "ISSUER"},
+		{"database", map[string]string{"DATABASE_URL": "mysql://root:hunter2@127.0.0.1/app"}, "DATABASE_URL"},
+		{"demo user name", map[string]string{"DEMO_USERNAME": "john doe"}, "DEMO_USERNAME"},
+		{"grace", map[string]string{"REFRESH_GRACE": "2m"}, "REFRESH_GRACE"},
+		// Each setting is checked before any connection: the bad one is
+		// named, not the server that does not answer.
+		{"database before redis", map[string]string{"DATABASE_URL": "ftp://x", "REDIS_URL": "redis://" + closedPort(t) + "/0"}, "DATABASE_URL"},
+		{"swagger ui before postgres", map[string]string{"SWAGGER_UI_URL": "ftp://x", "DATABASE_URL": "postgres://u:hunter2@" + closedPort(t) + "/app"}, "SWAGGER_UI_URL"},
+		{"postgres down", map[string]string{"ADDR": "127.0.0.1:0", "DATABASE_URL": "postgres://u:hunter2@" + closedPort(t) + "/app"}, "DATABASE_URL: postgres "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,8 +260,54 @@ func TestRunFailsOnBadEnv(t *testing.T) {
 			})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.naming)
+			assert.NotContains(t, err.Error(), "hunter2")
 		})
 	}
+}
+
+// TestRunKeepsUsers restarts the demo on one database: users who signed up
+// are there after a restart, DEMO_PASSWORD sets the demo user's password
+// when it changes, and a restart without it keeps the password.
+func TestRunKeepsUsers(t *testing.T) {
+	env := map[string]string{
+		"ADDR":                 "127.0.0.1:0",
+		"DATABASE_URL":         "sqlite:" + filepath.Join(t.TempDir(), "users.db"),
+		"ACCESS_TOKEN_SECRET":  envAccessSecret,
+		"REFRESH_TOKEN_SECRET": envRefreshSecret,
+		"DEMO_PASSWORD":        "first password",
+	}
+	post := func(r *running, path, contentType, body string) int {
+		t.Helper()
+		resp, err := http.Post("http://"+r.addr+path, contentType, strings.NewReader(body))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	loginStatus := func(r *running, name, password string) int {
+		t.Helper()
+		return post(r, "/api/auth/login", "application/x-www-form-urlencoded", url.Values{"username": {name}, "password": {password}}.Encode())
+	}
+
+	r := startRun(t, env)
+	assert.Equal(t, http.StatusOK, loginStatus(r, "johndoe", "first password"))
+	assert.Equal(t, http.StatusCreated, post(r, "/api/users", "application/json", `{"username":"carol","password":"carol's password"}`))
+	require.NoError(t, r.stop())
+	assert.Contains(t, r.logs.String(), "created the demo user")
+
+	env["DEMO_PASSWORD"] = "second password"
+	r = startRun(t, env)
+	assert.Equal(t, http.StatusOK, loginStatus(r, "Carol", "carol's password"), "a user who signed up, after a restart")
+	assert.Equal(t, http.StatusBadRequest, loginStatus(r, "johndoe", "first password"))
+	assert.Equal(t, http.StatusOK, loginStatus(r, "johndoe", "second password"))
+	require.NoError(t, r.stop())
+	assert.Contains(t, r.logs.String(), "set the demo user's password from DEMO_PASSWORD")
+	assert.NotContains(t, r.logs.String(), "second password")
+
+	delete(env, "DEMO_PASSWORD")
+	r = startRun(t, env)
+	assert.Equal(t, http.StatusOK, loginStatus(r, "johndoe", "second password"), "a restart without DEMO_PASSWORD keeps it")
+	require.NoError(t, r.stop())
+	assert.NotContains(t, r.logs.String(), "demo user")
 }
 
 // TestRunShutsDown runs the real server on a free port, makes a request and
@@ -325,7 +388,8 @@ func TestRunShutsDown(t *testing.T) {
 	require.NoError(t, r.stop())
 	logs := r.logs.String()
 	assert.Contains(t, logs, "listening")
-	assert.Contains(t, logs, "kind=memory")
+	assert.Contains(t, logs, `database="sqlite `)
+	assert.Contains(t, logs, "sessions=")
 	assert.Contains(t, logs, "shutting down")
 	assert.NotContains(t, logs, os.Getenv("ACCESS_TOKEN_SECRET"))
 	assert.NotContains(t, logs, os.Getenv("REFRESH_TOKEN_SECRET"))
