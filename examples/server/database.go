@@ -10,7 +10,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver, no cgo
+	"github.com/passauth/passauth"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver, no cgo
 )
 
 // defaultDatabaseFile is the SQLite file the demo keeps its users and
@@ -106,4 +107,57 @@ func redactError(err error, dsn string) string {
 		}
 	}
 	return msg
+}
+
+// secretsSchema keeps the token secrets the environment leaves unset, so
+// that they, and the sessions signed with them, survive a restart, and so
+// that two servers on one PostgreSQL database agree on them.
+const secretsSchema = `CREATE TABLE IF NOT EXISTS demo_secrets (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+)`
+
+// keepSecrets replaces the secrets of cfg that loadConfig made up (named
+// in generated) by those the database keeps, storing the made-up ones when
+// it keeps none yet. Secrets inside key lists (with a previous secret set)
+// are left as they are.
+func keepSecrets(ctx context.Context, db *sql.DB, sqlite bool, cfg *passauth.Config, generated []string) error {
+	if len(generated) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, dbPingTimeout)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, secretsSchema); err != nil {
+		return fmt.Errorf("creating the secrets table: %w", err)
+	}
+	q := func(stmt string) string {
+		if sqlite {
+			return strings.ReplaceAll(stmt, "$", "?")
+		}
+		return stmt
+	}
+	keep := func(name string, secret *[]byte) error {
+		if _, err := db.ExecContext(ctx, q("INSERT INTO demo_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"), name, string(*secret)); err != nil {
+			return err
+		}
+		var v string
+		if err := db.QueryRowContext(ctx, q("SELECT value FROM demo_secrets WHERE name = $1"), name).Scan(&v); err != nil {
+			return err
+		}
+		*secret = []byte(v)
+		return nil
+	}
+	for _, name := range generated {
+		var err error
+		switch {
+		case name == "ACCESS_TOKEN_SECRET" && len(cfg.AccessKeys) == 0:
+			err = keep(name, &cfg.AccessSecret)
+		case name == "REFRESH_TOKEN_SECRET" && len(cfg.RefreshKeys) == 0:
+			err = keep(name, &cfg.RefreshSecret)
+		}
+		if err != nil {
+			return fmt.Errorf("keeping %s in the database: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -14,9 +14,10 @@
 // restart; delete the file to start afresh.
 //
 // It reads the environment of passauth.ConfigFromEnv and fills in what is
-// missing: random secrets (with a warning, since tokens then do not survive a
-// restart) and lifetimes of 15 minutes for access tokens and 24 hours for
-// refresh tokens. Other variables:
+// missing: random secrets, kept in the database so that sessions survive a
+// restart and servers sharing a PostgreSQL database agree on them (with a
+// warning: set them in production), and lifetimes of 15 minutes for access
+// tokens and 24 hours for refresh tokens. Other variables:
 //
 //   - ADDR: the listening address (default 127.0.0.1:8000);
 //   - ISSUER: passauth.Config.Issuer, the "iss" of every token and the
@@ -188,6 +189,9 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	defer db.Close()
 	accts, err := newAccounts(ctx, db, !s.database.postgres, s.cfg.PasswordHasher)
 	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %s: %w", s.database.display, err)
+	}
+	if err := keepSecrets(ctx, db, !s.database.postgres, &s.cfg, s.generated); err != nil {
 		return fmt.Errorf("DATABASE_URL: %s: %w", s.database.display, err)
 	}
 	store, storeKind, closeStore, err := openStore(ctx, logger, s, db)

@@ -182,7 +182,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, tt.env)
 			var logs bytes.Buffer
-			cfg, err := loadConfig(slog.New(slog.NewTextHandler(&logs, nil)))
+			cfg, _, err := loadConfig(slog.New(slog.NewTextHandler(&logs, nil)))
 			if tt.wantErrNaming != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErrNaming)

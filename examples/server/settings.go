@@ -21,6 +21,7 @@ import (
 // opens a connection or a port.
 type settings struct {
 	cfg       passauth.Config // from loadConfig; Store, Issuer and OnEvent are set later
+	generated []string        // the secrets loadConfig made up, by variable name
 	addr      string          // ADDR
 	issuer    string          // ISSUER, "" for http:// and the listening address
 	swaggerUI string          // SWAGGER_UI_URL as swaggerUIBase returns it
@@ -35,12 +36,13 @@ type settings struct {
 // loadSettings reads and checks every variable the demo reads. Each error
 // names its variable and never repeats a secret.
 func loadSettings(logger *slog.Logger) (settings, error) {
-	cfg, err := loadConfig(logger)
+	cfg, generated, err := loadConfig(logger)
 	if err != nil {
 		return settings{}, err
 	}
 	s := settings{
 		cfg:          cfg,
+		generated:    generated,
 		addr:         getenvOr("ADDR", defaultAddr),
 		issuer:       os.Getenv("ISSUER"),
 		swaggerUI:    swaggerUIBase(os.Getenv("SWAGGER_UI_URL")),
@@ -79,22 +81,24 @@ func loadSettings(logger *slog.Logger) (settings, error) {
 // loadConfig returns passauth.ConfigFromEnv's Config after setting, in the
 // process environment, the variables it needs that are unset: a random
 // 32-byte secret for each missing secret, and the default lifetimes when
-// neither of a token's two lifetime variables is set. It never logs a
-// secret's value. HASH_SLOTS, when set, is the Config's MaxConcurrentHashes.
-func loadConfig(logger *slog.Logger) (passauth.Config, error) {
+// neither of a token's two lifetime variables is set, and the names of the
+// secrets it made (which run replaces with those the database keeps). It
+// never logs a secret's value. HASH_SLOTS, when set, is the Config's
+// MaxConcurrentHashes.
+func loadConfig(logger *slog.Logger) (passauth.Config, []string, error) {
 	var generated []string
 	for _, name := range []string{"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET"} {
 		if os.Getenv(name) != "" || (name == "ACCESS_TOKEN_SECRET" && os.Getenv("ACCESS_TOKEN_SIGNING_KEY") != "") {
 			continue
 		}
 		if err := os.Setenv(name, randomSecret()); err != nil {
-			return passauth.Config{}, err
+			return passauth.Config{}, nil, err
 		}
 		generated = append(generated, name)
 	}
 	if len(generated) > 0 {
-		logger.Warn("generated random token secrets; tokens will not survive a restart",
-			"unset", generated)
+		logger.Warn("token secrets unset: the demo uses random ones, kept in its database so that sessions survive a restart; "+
+			"set them in production (openssl rand -base64 48)", "unset", generated)
 	}
 	ttls := []struct{ duration, minutes, value string }{
 		{"ACCESS_TOKEN_TTL", "ACCESS_TOKEN_EXPIRE_MINUTES", defaultAccessTTL},
@@ -105,41 +109,41 @@ func loadConfig(logger *slog.Logger) (passauth.Config, error) {
 			continue
 		}
 		if err := os.Setenv(ttl.duration, ttl.value); err != nil {
-			return passauth.Config{}, err
+			return passauth.Config{}, nil, err
 		}
 	}
 	cfg, err := passauth.ConfigFromEnv()
 	if err != nil {
-		return passauth.Config{}, err
+		return passauth.Config{}, nil, err
 	}
 	switch {
 	case cfg.AccessTTL < passauth.MinTokenTTL:
-		return passauth.Config{}, fmt.Errorf("ACCESS_TOKEN_TTL (or ACCESS_TOKEN_EXPIRE_MINUTES) is shorter than %v", passauth.MinTokenTTL)
+		return passauth.Config{}, nil, fmt.Errorf("ACCESS_TOKEN_TTL (or ACCESS_TOKEN_EXPIRE_MINUTES) is shorter than %v", passauth.MinTokenTTL)
 	case cfg.RefreshTTL <= cfg.AccessTTL:
-		return passauth.Config{}, fmt.Errorf("REFRESH_TOKEN_TTL (%v) is not longer than ACCESS_TOKEN_TTL (%v)", cfg.RefreshTTL, cfg.AccessTTL)
+		return passauth.Config{}, nil, fmt.Errorf("REFRESH_TOKEN_TTL (%v) is not longer than ACCESS_TOKEN_TTL (%v)", cfg.RefreshTTL, cfg.AccessTTL)
 	}
 	if v := os.Getenv("HASH_SLOTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return passauth.Config{}, errors.New("HASH_SLOTS is not a whole number of hashing slots (0 for the default)")
+			return passauth.Config{}, nil, errors.New("HASH_SLOTS is not a whole number of hashing slots (0 for the default)")
 		}
 		cfg.MaxConcurrentHashes = n
 	}
 	if v := os.Getenv("REFRESH_GRACE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > passauth.MaxRefreshGrace {
-			return passauth.Config{}, fmt.Errorf("REFRESH_GRACE is not a Go duration from 0s to %v, such as 10s", passauth.MaxRefreshGrace)
+			return passauth.Config{}, nil, fmt.Errorf("REFRESH_GRACE is not a Go duration from 0s to %v, such as 10s", passauth.MaxRefreshGrace)
 		}
 		cfg.RefreshGrace = d
 	}
 	if v := os.Getenv("VERIFY_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return passauth.Config{}, errors.New("VERIFY_CACHE_SIZE is not a whole number of entries (0 for no cache)")
+			return passauth.Config{}, nil, errors.New("VERIFY_CACHE_SIZE is not a whole number of entries (0 for no cache)")
 		}
 		cfg.VerifyCacheSize = n
 	}
-	return cfg, nil
+	return cfg, generated, nil
 }
 
 // randomSecret returns 32 random bytes, base64url-encoded so that they fit in
