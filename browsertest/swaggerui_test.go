@@ -1,13 +1,16 @@
-// Package browsertest drives the demo server's Swagger UI in a real,
-// headless Chromium: the check that declaring passauth.OpenAPIScheme gives
-// a working Authorize button, as FastAPI's OAuth2PasswordBearer does.
+// Package browsertest drives the demo server in a real, headless Chromium:
+// its Swagger UI, the check that declaring passauth.OpenAPIScheme gives a
+// working Authorize button, as FastAPI's OAuth2PasswordBearer does; and its
+// app on the cookie transport, with attacks from other origins
+// (cookies_test.go).
 //
-// It needs Debian's chromium at /usr/bin/chromium and the files of the
-// swagger-ui-dist npm package in the directory SWAGGER_UI_DIST names; without
-// them the test is skipped, unless PASSAUTH_BROWSER_TEST=1, which makes it
-// fail instead. scripts/test.sh installs both and sets these variables. The
-// screenshot of the authorized call goes to PASSAUTH_ARTIFACTS (default: a
-// temporary directory); its path is logged.
+// It needs Debian's chromium at /usr/bin/chromium, and the Swagger UI test
+// the files of the swagger-ui-dist npm package in the directory
+// SWAGGER_UI_DIST names; without them a test is skipped, unless
+// PASSAUTH_BROWSER_TEST=1, which makes it fail instead. scripts/test.sh
+// installs both and sets these variables. The screenshots go to
+// PASSAUTH_ARTIFACTS (default: a temporary directory); their paths are
+// logged.
 package browsertest
 
 import (
@@ -69,7 +72,7 @@ func TestSwaggerUIAuthorize(t *testing.T) {
 
 	assets := httptest.NewServer(http.FileServer(http.Dir(dist)))
 	t.Cleanup(assets.Close)
-	demo := startDemo(ctx, t, buildDemo(ctx, t), assets.URL)
+	demo, _ := startDemo(ctx, t, buildDemo(ctx, t), assets.URL)
 
 	browser, console := newBrowser(t, chromium)
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
@@ -180,10 +183,12 @@ func buildDemo(ctx context.Context, t *testing.T) string {
 }
 
 // startDemo starts the demo binary on a free loopback port, with fixed
-// secrets, its memory store and Swagger UI loaded from swaggerUI, and waits
-// until it answers. It returns the server's base URL; the server is stopped
-// when the test ends.
-func startDemo(ctx context.Context, t *testing.T, bin, swaggerUI string) string {
+// secrets, a new SQLite database, its memory store and Swagger UI loaded
+// from swaggerUI, and waits until it answers. It returns the server's base
+// URL and its log (stdout and stderr, which hold passauth.LogEvents'
+// records), which grows as the server runs; the server is stopped when the
+// test ends.
+func startDemo(ctx context.Context, t *testing.T, bin, swaggerUI string) (string, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
@@ -194,6 +199,9 @@ func startDemo(ctx context.Context, t *testing.T, bin, swaggerUI string) string 
 		"ACCESS_TOKEN_EXPIRE_MINUTES=15", "REFRESH_TOKEN_EXPIRE_MINUTES=60",
 		"DEMO_USERNAME="+demoUsername, "DEMO_PASSWORD="+demoPassword,
 		"REDIS_URL=", "HASH_SLOTS=",
+		// The users in a database of this run's own, not passauth-demo.db
+		// in the working directory.
+		"DATABASE_URL="+filepath.Join(t.TempDir(), "passauth-demo.db"),
 		"SWAGGER_UI_URL="+swaggerUI,
 	)
 	out, err := cmd.StdoutPipe()
@@ -201,7 +209,7 @@ func startDemo(ctx context.Context, t *testing.T, bin, swaggerUI string) string 
 	cmd.Stderr = cmd.Stdout // the demo logs to stderr
 	require.NoError(t, cmd.Start())
 
-	var logs syncBuffer
+	logs := new(syncBuffer)
 	addrc := make(chan string, 1)
 	exited := make(chan error, 1)
 	go func() {
@@ -253,7 +261,7 @@ func startDemo(ctx context.Context, t *testing.T, bin, swaggerUI string) string 
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				return base, logs
 			}
 		}
 		if time.Now().After(deadline) {
