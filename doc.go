@@ -59,13 +59,19 @@
 //
 // # Stores
 //
-// A [Store] is a small interface (Rotate, RevokeFamily, Deny, Denied) that
-// sees token IDs, session IDs and subjects, never tokens. Implementations
+// A [Store] is a small interface (Rotate, RevokeSession, Deny, Denied) that
+// sees token IDs, session IDs and subjects, never tokens; one call per
+// operation. A store that is also a [SessionLister] lets
+// [TokenIssuer.Sessions], [TokenIssuer.RevokeSession] and
+// [TokenIssuer.RevokeOtherSessions] list and end a user's sessions.
+// [MemoryStore] keeps one process's sessions; modules redisstore and
+// sqlstore keep them in Redis and in PostgreSQL or SQLite. Implementations
 // run the shared conformance suite in package storetest.
 //
 // # Security model
 //
-// What matters for security is fixed, not configured: the algorithm (HS256),
+// What matters for security is fixed, not configured: the algorithm of each
+// key (HS256 for secrets),
 // the required claims, the token types and the separation of the two
 // secrets. Request bodies are capped ([Config].MaxBodyBytes); malformed input
 // is answered with a 4xx, never a 500 or a panic. No error, response or
