@@ -71,9 +71,8 @@
 // # Security model
 //
 // What matters for security is fixed, not configured: the algorithm of each
-// key (HS256 for secrets),
-// the required claims, the token types and the separation of the two
-// secrets. Request bodies are capped ([Config].MaxBodyBytes); malformed input
+// key (HS256 for secrets), the required claims, the token types and the
+// separation of the two kinds of keys. Request bodies are capped ([Config].MaxBodyBytes); malformed input
 // is answered with a 4xx, never a 500 or a panic. No error, response or
 // description ever contains a token, a secret or a password, and the package
 // does not log. An unknown user name, a wrong password, a disabled account
