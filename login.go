@@ -73,12 +73,9 @@ func (iss *TokenIssuer) passwordGrant(ctx context.Context, r *http.Request, user
 	forgiven.Go(func() { l.forgive(ctx, limits[:]) })
 	defer forgiven.Wait()
 
-	granted := grantScope(requested, u.Scopes)
-	if l.scopePolicy != nil {
-		granted = l.scopePolicy(ctx, u, requested)
-	}
-	if len(requested) > 0 && len(granted) == 0 {
-		return TokenPair{}, errScopeDenied
+	granted, err := l.grant(ctx, u, requested)
+	if err != nil {
+		return TokenPair{}, err
 	}
 	pair, err := iss.startSession(ctx, u.Subject, issueOptions{scopes: granted, clientID: req.clientID, extra: maps.Clone(u.Claims)})
 	if err != nil {

@@ -151,6 +151,21 @@ func narrowScope(granted, requested string) ([]string, error) {
 	return want, nil
 }
 
+// grant returns the scopes a login of u that asked for requested gets:
+// those of requested the user holds (User.Scopes), all of them when it asked
+// for none, or what Config.ScopePolicy grants; invalid_scope when it asked
+// for some and gets none.
+func (l *login) grant(ctx context.Context, u User, requested []string) ([]string, error) {
+	granted := grantScope(requested, u.Scopes)
+	if l.scopePolicy != nil {
+		granted = l.scopePolicy(ctx, u, requested)
+	}
+	if len(requested) > 0 && len(granted) == 0 {
+		return nil, errScopeDenied
+	}
+	return granted, nil
+}
+
 // regrant returns what is left of the scopes of a session once the policy
 // is applied again to its user at a refresh: those the user still holds
 // (User.Scopes, or what Config.ScopePolicy grants when asked for them). A
