@@ -4,9 +4,10 @@
 // app on the cookie transport, with attacks from other origins
 // (cookies_test.go).
 //
-// It needs Debian's chromium at /usr/bin/chromium, and the Swagger UI test
-// the files of the swagger-ui-dist npm package in the directory
-// SWAGGER_UI_DIST names; without them a test is skipped, unless
+// It needs Debian's chromium at /usr/bin/chromium. The Swagger UI test runs
+// on the copy the demo embeds (no SWAGGER_UI_URL, so /docs works offline)
+// and, for SWAGGER_UI_URL, on the files of the swagger-ui-dist npm package
+// in the directory SWAGGER_UI_DIST names; without them a test is skipped, unless
 // PASSAUTH_BROWSER_TEST=1, which makes it fail instead. scripts/test.sh
 // installs both and sets these variables. The screenshots go to
 // PASSAUTH_ARTIFACTS (default: a temporary directory); their paths are
@@ -57,22 +58,34 @@ const meOperation = "#operations-users-readUsersMe"
 
 // TestSwaggerUIAuthorize logs in through Swagger UI's Authorize dialog (the
 // OAuth 2.0 password flow) and calls GET /api/users/me with "Try it out",
-// as a developer would from the demo's /docs page.
+// as a developer would from the demo's /docs page: on the Swagger UI the
+// demo embeds (no SWAGGER_UI_URL: /docs works offline), and on the
+// swagger-ui-dist npm package served elsewhere (SWAGGER_UI_URL).
 func TestSwaggerUIAuthorize(t *testing.T) {
 	chromium := requireFile(t, "Chromium", chromiumPath, "install Debian's chromium package")
-	dist := os.Getenv("SWAGGER_UI_DIST")
-	if dist == "" {
-		missing(t, "swagger-ui-dist: SWAGGER_UI_DIST is not set; point it at node_modules/swagger-ui-dist of `npm install swagger-ui-dist@5`")
-	}
-	requireFile(t, "swagger-ui-dist", filepath.Join(dist, "swagger-ui-bundle.js"), "set SWAGGER_UI_DIST to the swagger-ui-dist package directory")
-	requireFile(t, "swagger-ui-dist", filepath.Join(dist, "swagger-ui.css"), "set SWAGGER_UI_DIST to the swagger-ui-dist package directory")
+	t.Run("embedded", func(t *testing.T) {
+		authorizeInSwaggerUI(t, chromium, "", "swagger-ui-authorize.png")
+	})
+	t.Run("SWAGGER_UI_URL", func(t *testing.T) {
+		dist := os.Getenv("SWAGGER_UI_DIST")
+		if dist == "" {
+			missing(t, "swagger-ui-dist: SWAGGER_UI_DIST is not set; point it at node_modules/swagger-ui-dist of `npm install swagger-ui-dist@5`")
+		}
+		requireFile(t, "swagger-ui-dist", filepath.Join(dist, "swagger-ui-bundle.js"), "set SWAGGER_UI_DIST to the swagger-ui-dist package directory")
+		requireFile(t, "swagger-ui-dist", filepath.Join(dist, "swagger-ui.css"), "set SWAGGER_UI_DIST to the swagger-ui-dist package directory")
+		assets := httptest.NewServer(http.FileServer(http.Dir(dist)))
+		t.Cleanup(assets.Close)
+		authorizeInSwaggerUI(t, chromium, assets.URL, "swagger-ui-authorize-swagger-ui-url.png")
+	})
+}
 
+// authorizeInSwaggerUI runs the Authorize flow on a demo whose
+// SWAGGER_UI_URL is swaggerUI ("" for the embedded copy) and saves the
+// screenshot of the authorized call as shotName.
+func authorizeInSwaggerUI(t *testing.T, chromium, swaggerUI, shotName string) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-
-	assets := httptest.NewServer(http.FileServer(http.Dir(dist)))
-	t.Cleanup(assets.Close)
-	demo, _ := startDemo(ctx, t, buildDemo(ctx, t), assets.URL)
+	demo, _ := startDemo(ctx, t, buildDemo(ctx, t), swaggerUI)
 
 	browser, console := newBrowser(t, chromium)
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
@@ -135,7 +148,7 @@ func TestSwaggerUIAuthorize(t *testing.T) {
 	shot, err := chromedp.Run(sctx, chromedp.FullScreenshot(100)) // 100: PNG
 	require.NoError(t, err)
 
-	t.Logf("screenshot of the authorized call: %s", writeArtifact(t, "swagger-ui-authorize.png", shot))
+	t.Logf("screenshot of the authorized call: %s", writeArtifact(t, shotName, shot))
 	assert.Equal(t, "200", strings.TrimSpace(status))
 	assert.Contains(t, body, `"username": "johndoe"`)
 	// No error on the page: no exception, no asset that failed to load,

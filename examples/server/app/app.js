@@ -13,13 +13,31 @@ function show(user) {
   $("user").textContent = user || "";
 }
 
+// post sends a POST with the cookies; a network failure is a null answer.
+async function post(path, body) {
+  try {
+    return await fetch(path, { method: "POST", body, credentials: "same-origin" });
+  } catch {
+    return null;
+  }
+}
+
 // me returns the logged-in user's name, refreshing the session once if the
-// access cookie is gone or expired; null when there is no session.
+// access cookie is gone or expired; null when there is no session or the
+// server cannot be reached.
 async function me() {
+  try {
+    return await meOnce();
+  } catch {
+    return null;
+  }
+}
+
+async function meOnce() {
   let resp = await fetch("/api/users/me", { credentials: "same-origin" });
   if (resp.status === 401) {
-    const refreshed = await fetch("/api/auth/cookie/refresh", { method: "POST", credentials: "same-origin" });
-    if (!refreshed.ok) return null;
+    const refreshed = await post("/api/auth/cookie/refresh");
+    if (!refreshed || !refreshed.ok) return null;
     resp = await fetch("/api/users/me", { credentials: "same-origin" });
   }
   if (!resp.ok) return null;
@@ -29,19 +47,28 @@ async function me() {
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = new URLSearchParams({ username: $("username").value, password: $("password").value });
-  const resp = await fetch("/api/auth/cookie/login", { method: "POST", body, credentials: "same-origin" });
+  const resp = await post("/api/auth/cookie/login", body);
+  if (!resp) {
+    status("Login failed: the server cannot be reached.");
+    return;
+  }
   if (!resp.ok) {
     const err = await resp.json().catch(() => ({}));
     status("Login failed: " + (err.error_description || resp.status));
     return;
   }
   $("password").value = "";
-  show(await me());
-  status("Logged in.");
+  const user = await me();
+  show(user);
+  status(user ? "Logged in." : "Logged in, but the profile could not be read; try again.");
 });
 
 $("refresh-button").addEventListener("click", async () => {
-  const resp = await fetch("/api/auth/cookie/refresh", { method: "POST", credentials: "same-origin" });
+  const resp = await post("/api/auth/cookie/refresh");
+  if (!resp) {
+    status("Refresh failed: the server cannot be reached.");
+    return;
+  }
   if (!resp.ok) {
     show(null);
     status("The session has ended.");
@@ -52,8 +79,8 @@ $("refresh-button").addEventListener("click", async () => {
 });
 
 $("logout-button").addEventListener("click", async () => {
-  const resp = await fetch("/api/auth/cookie/logout", { method: "POST", credentials: "same-origin" });
-  if (!resp.ok) {
+  const resp = await post("/api/auth/cookie/logout");
+  if (!resp || !resp.ok) {
     status("Logout failed, try again.");
     return;
   }
