@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -133,7 +134,7 @@ func TestCheckServerClient(t *testing.T) {
 	require.NoError(t, err)
 	assertWarning(t, warnings, "0 connected replicas, fewer than the 1 WithReplicas waits for")
 
-	down := redis.NewClient(recommendedOptions(closedAddr(t)))
+	down := redis.NewClient(recommendedOptions(nettest.ClosedAddr(t)))
 	t.Cleanup(func() { _ = down.Close() })
 	_, err = redisstore.CheckServer(t.Context(), down)
 	require.ErrorContains(t, err, "reading the configuration")

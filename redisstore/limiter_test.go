@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/passauth/passauth/storetest"
 	"github.com/redis/go-redis/v9"
@@ -134,8 +135,8 @@ func TestLimiterRedisDown(t *testing.T) {
 		name string
 		addr string
 	}{
-		{"connection refused", closedAddr(t)},
-		{"no answer", silentAddr(t)},
+		{"connection refused", nettest.ClosedAddr(t)},
+		{"no answer", nettest.SilentAddr(t)},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {

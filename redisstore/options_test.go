@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -19,7 +20,7 @@ func TestWithPrefixBraces(t *testing.T) {
 		assert.PanicsWithValue(t, "redisstore: WithPrefix: the prefix must not contain { or }",
 			func() { redisstore.WithPrefix(prefix) }, "prefix %q", prefix)
 	}
-	c := redis.NewClient(&redis.Options{Addr: closedAddr(t)})
+	c := redis.NewClient(&redis.Options{Addr: nettest.ClosedAddr(t)})
 	t.Cleanup(func() { _ = c.Close() })
 	for _, prefix := range []string{"", "app:", "app:1:", "passauth:"} {
 		assert.NotPanics(t, func() {
@@ -43,15 +44,15 @@ func TestWithReplicasArguments(t *testing.T) {
 	}
 	assert.NotPanics(t, func() { redisstore.WithReplicas(0, 0) })
 
-	c := redis.NewClient(&redis.Options{Addr: closedAddr(t)})
+	c := redis.NewClient(&redis.Options{Addr: nettest.ClosedAddr(t)})
 	t.Cleanup(func() { _ = c.Close() })
 	wrapped := struct{ *redis.Client }{c} // a redis.UniversalClient of another type
 	opt := redisstore.WithReplicas(1, time.Millisecond)
 	assert.Panics(t, func() { redisstore.New(wrapped, opt) })
 	assert.Panics(t, func() { redisstore.NewLimiter(wrapped, passauth.Limit{}, opt) })
-	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{closedAddr(t)}})
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nettest.ClosedAddr(t)}})
 	t.Cleanup(func() { _ = cluster.Close() })
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": closedAddr(t)}})
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": nettest.ClosedAddr(t)}})
 	t.Cleanup(func() { _ = ring.Close() })
 	assert.NotPanics(t, func() {
 		redisstore.New(wrapped)

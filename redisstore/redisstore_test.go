@@ -6,16 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/passauth/passauth/storetest"
 	"github.com/redis/go-redis/v9"
@@ -348,8 +347,8 @@ func TestRedisDown(t *testing.T) {
 		name string
 		addr string
 	}{
-		{"connection refused", closedAddr(t)},
-		{"no answer", silentAddr(t)},
+		{"connection refused", nettest.ClosedAddr(t)},
+		{"no answer", nettest.SilentAddr(t)},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -384,7 +383,7 @@ func TestRedisDown(t *testing.T) {
 func TestContextBoundsWait(t *testing.T) {
 	t.Parallel()
 	c := redis.NewClient(&redis.Options{
-		Addr:                  silentAddr(t),
+		Addr:                  nettest.SilentAddr(t),
 		DialTimeout:           time.Minute,
 		ReadTimeout:           time.Minute,
 		WriteTimeout:          time.Minute,
@@ -458,48 +457,6 @@ func withinBound(t *testing.T, call func() error) error {
 	}
 }
 
-// closedAddr returns a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-// silentAddr returns the address of a server that accepts connections and
-// never answers, until the test ends.
-func silentAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		_ = l.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
 // TestIssuerWithRedisDown checks how passauth answers when its Redis is
 // unreachable: refreshing and revoking fail closed with 503, and access
 // tokens keep working unless Config.CheckRevoked asks the store. It needs no
@@ -507,7 +464,7 @@ func silentAddr(t *testing.T) string {
 func TestIssuerWithRedisDown(t *testing.T) {
 	t.Parallel()
 	c := redis.NewClient(&redis.Options{
-		Addr:          closedAddr(t),
+		Addr:          nettest.ClosedAddr(t),
 		DialTimeout:   200 * time.Millisecond,
 		MaxRetries:    -1,
 		DialerRetries: 1,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/passauth/passauth/storetest"
 	"github.com/redis/go-redis/v9"
@@ -177,21 +178,21 @@ func TestReplicaStoppedFailsClosed(t *testing.T) {
 func TestLostAnswerWithReplicas(t *testing.T) {
 	t.Parallel()
 	master, _ := startPair(t)
-	p := newLossyProxy(t, master.addr, false)
-	c := redis.NewClient(slowly(recommendedOptions(p.addr)))
+	p := nettest.NewLossyProxy(t, master.addr, false)
+	c := redis.NewClient(slowly(recommendedOptions(p.Addr)))
 	t.Cleanup(func() { _ = c.Close() })
 	s := redisstore.New(c, redisstore.WithReplicas(1, slowWait))
 	sess := newTestSession()
 	rotate(t, s, sess.rotation("", "id0"), passauth.RotateOK, "start")
 
 	lost := sess.rotation("id0", "lost-answer-"+rand.Text())
-	p.dropAnswerTo(lost.NewID)
+	p.DropAnswerTo(lost.NewID)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*slowIOTimeout)
 	defer cancel()
 	res, err := s.Rotate(ctx, lost)
-	require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+	require.True(t, p.Dropped(), "the proxy dropped no answer")
 	require.NoError(t, err)
 	assert.Equal(t, passauth.RotateOK, res.Result)
 	assert.Equal(t, lost.NewID, res.Current)
-	assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
+	assert.GreaterOrEqual(t, p.Sent(), int32(2), "times the rotation was sent")
 }

@@ -1,16 +1,13 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -91,7 +88,7 @@ func TestRecommendedSettingsBound(t *testing.T) {
 		deadline = 200 * time.Millisecond
 		bound    = 3 * time.Second
 	)
-	silent := silentAddr(t)
+	silent := nettest.SilentAddr(t)
 	clients := []struct {
 		name   string
 		client redis.UniversalClient
@@ -162,8 +159,8 @@ func TestLostAnswer(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := newLossyProxy(t, target, tc.closeConn)
-			opts := recommendedOptions(p.addr)
+			p := nettest.NewLossyProxy(t, target, tc.closeConn)
+			opts := recommendedOptions(p.Addr)
 			opts.MaxRetries = tc.retries
 			c := redis.NewClient(opts)
 			t.Cleanup(func() { _ = c.Close() })
@@ -182,21 +179,21 @@ func TestLostAnswer(t *testing.T) {
 			// one EVALSHA, run at its first sending.
 			rotate(t, s, rotation("", "id0"), passauth.RotateOK, "start")
 			lost := rotation("id0", "lost-answer-"+rand.Text())
-			p.dropAnswerTo(lost.NewID)
+			p.DropAnswerTo(lost.NewID)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
 			res, err := s.Rotate(ctx, lost)
-			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+			require.True(t, p.Dropped(), "the proxy dropped no answer")
 			assert.Equal(t, lost.NewID, direct.HGet(t.Context(), keysFor(prefix, sess.subject).fam(sess.family), "cur").Val(),
 				"the server ran the rotation")
 			if tc.want != 0 {
 				require.NoError(t, err)
 				assert.Equal(t, tc.want, res.Result, "the client's retry of the command, with the same new ID")
 				assert.Equal(t, lost.NewID, res.Current)
-				assert.GreaterOrEqual(t, p.sent.Load(), int32(2), "times the rotation was sent")
+				assert.GreaterOrEqual(t, p.Sent(), int32(2), "times the rotation was sent")
 			} else {
 				require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
-				assert.Equal(t, int32(1), p.sent.Load(), "times the rotation was sent")
+				assert.Equal(t, int32(1), p.Sent(), "times the rotation was sent")
 			}
 
 			switch {
@@ -219,8 +216,8 @@ func TestLostAnswer(t *testing.T) {
 	// key one attempt of its budget (the limiter fails closed).
 	t.Run("Allow retried", func(t *testing.T) {
 		t.Parallel()
-		p := newLossyProxy(t, target, false)
-		c := redis.NewClient(recommendedOptions(p.addr))
+		p := nettest.NewLossyProxy(t, target, false)
+		c := redis.NewClient(recommendedOptions(p.Addr))
 		t.Cleanup(func() { _ = c.Close() })
 		prefix := newPrefix(t, direct)
 		l := redisstore.NewLimiter(c, passauth.Limit{Burst: 3, Interval: time.Hour}, redisstore.WithPrefix(prefix))
@@ -229,129 +226,16 @@ func TestLostAnswer(t *testing.T) {
 		require.NoError(t, err)
 
 		redisKey := redisstore.LimiterKey(prefix, key)
-		p.dropAnswerTo(redisKey[len(prefix):])
+		p.DropAnswerTo(redisKey[len(prefix):])
 		wait, err := l.Allow(t.Context(), key)
 		require.NoError(t, err)
 		require.Zero(t, wait)
-		require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+		require.True(t, p.Dropped(), "the proxy dropped no answer")
 		wait, err = l.Allow(t.Context(), key)
 		require.NoError(t, err)
 		require.Zero(t, wait, "second attempt")
 		wait, err = l.Allow(t.Context(), key)
 		require.NoError(t, err)
 		assert.Positive(t, wait, "third attempt, with a Burst of 3")
-	})
-}
-
-// lossyProxy forwards loopback connections to a Redis server, and drops the
-// server's answer to the first command that holds a marker the test sets:
-// it reads that answer (so the server has run the command) and discards it,
-// and everything after it on that connection; with closeConn it then closes
-// the connection, otherwise it leaves the client waiting.
-type lossyProxy struct {
-	addr      string
-	target    string
-	closeConn bool
-
-	marker  atomic.Pointer[[]byte]
-	sent    atomic.Int32 // commands sent with the marker
-	dropped atomic.Bool  // an answer was dropped
-
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func newLossyProxy(t *testing.T, target string, closeConn bool) *lossyProxy {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &lossyProxy{addr: l.Addr().String(), target: target, closeConn: closeConn}
-	p.wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			p.serve(conn)
-		}
-	})
-	t.Cleanup(func() {
-		_ = l.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return p
-}
-
-// dropAnswerTo arms the proxy: the answer to the next command holding
-// marker is dropped.
-func (p *lossyProxy) dropAnswerTo(marker string) {
-	b := []byte(marker)
-	p.marker.Store(&b)
-}
-
-func (p *lossyProxy) serve(client net.Conn) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		_ = client.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns = append(p.conns, client, server)
-	p.mu.Unlock()
-	var drop atomic.Bool
-	closeBoth := func() {
-		_ = client.Close()
-		_ = server.Close()
-	}
-	// Client to server: note the marker before the command reaches the
-	// server, so that its answer cannot come back first.
-	p.wg.Go(func() {
-		defer closeBoth()
-		buf := make([]byte, 64<<10)
-		var tail []byte
-		for {
-			n, err := client.Read(buf)
-			if err != nil {
-				return
-			}
-			if m := p.marker.Load(); m != nil {
-				seen := append(tail, buf[:n]...)
-				if bytes.Contains(seen, *m) {
-					p.sent.Add(1)
-					if !p.dropped.Swap(true) {
-						drop.Store(true)
-					}
-				}
-				tail = append([]byte(nil), seen[max(0, len(seen)-len(*m)):]...)
-			}
-			if _, err := server.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	})
-	// Server to client.
-	p.wg.Go(func() {
-		defer closeBoth()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := server.Read(buf)
-			if err != nil {
-				return
-			}
-			if drop.Load() {
-				if p.closeConn {
-					return
-				}
-				continue
-			}
-			if _, err := client.Write(buf[:n]); err != nil {
-				return
-			}
-		}
 	})
 }

@@ -14,8 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 	"github.com/passauth/passauth/redisstore"
 )
 
@@ -259,21 +258,11 @@ func TestRedisOptions(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // TestOpenStoreRedisDown checks that an unreachable Redis is an error at
 // startup, never a silent fall back to memory.
 func TestOpenStoreRedisDown(t *testing.T) {
 	t.Parallel()
-	addr := closedPort(t)
+	addr := nettest.ClosedAddr(t)
 	var logs bytes.Buffer
 	store, closeStore, err := openRedisURL(t, slog.New(slog.NewTextHandler(&logs, nil)),
 		"redis://:hunter2@"+addr+"/0")
@@ -290,7 +279,7 @@ func TestOpenStoreRedisDown(t *testing.T) {
 // names a Redis that does not answer. The test's deadline only guards
 // against a hang; run returns as soon as the connection is refused.
 func TestRunRedisDown(t *testing.T) {
-	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "redis://" + closedPort(t) + "/0"})
+	setEnv(t, map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "redis://" + nettest.ClosedAddr(t) + "/0"})
 	done := make(chan error, 1)
 	go func() {
 		done <- run(t.Context(), slog.New(slog.DiscardHandler), func(string) {
@@ -328,8 +317,8 @@ func startRedis(t *testing.T, args ...string) string {
 		t.Skip("redis-server is not installed: ./scripts/test.sh installs it")
 	}
 	dir := t.TempDir()
-	for range 3 { // the port may be taken between closedPort and the bind
-		addr := closedPort(t)
+	for range 3 { // the port may be taken between nettest.ClosedAddr and the bind
+		addr := nettest.ClosedAddr(t)
 		_, port, _ := net.SplitHostPort(addr)
 		cmd := exec.Command(bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, args...)...)
@@ -438,15 +427,15 @@ func TestRedisLostAnswer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := newLossyProxy(t, target)
-			proxied := "redis://" + p.addr + "/0" + tc.query
+			p := nettest.NewLossyProxy(t, target, false)
+			proxied := "redis://" + p.Addr + "/0" + tc.query
 			accts := newTestAccounts(t)
 			srv, _ := newRedisServer(t, proxied, newPrefix(t, rawURL), slog.New(slog.DiscardHandler), accts)
 			access, refreshToken := loginOK(t, srv)
 
-			p.dropAnswerTo(":fam:" + sessionID(t, refreshToken))
+			p.DropAnswerTo(":fam:" + sessionID(t, refreshToken))
 			res := refresh(t, srv, refreshToken)
-			require.True(t, p.dropped.Load(), "the proxy dropped no answer")
+			require.True(t, p.Dropped(), "the proxy dropped no answer")
 			require.Equal(t, tc.first, res.status, "the refresh whose answer was lost")
 			assert.Equal(t, tc.again, refresh(t, srv, refreshToken).status, "the old refresh token sent again")
 			if tc.first == http.StatusOK {
@@ -482,7 +471,7 @@ func sessionID(t *testing.T, token string) string {
 // retries included, and without any deadline the settings alone end it.
 func TestRedisOptionsBound(t *testing.T) {
 	t.Parallel()
-	opts, err := redisOptions("redis://" + silentPort(t) + "/0")
+	opts, err := redisOptions("redis://" + nettest.SilentAddr(t) + "/0")
 	require.NoError(t, err)
 	c := redis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
@@ -498,139 +487,4 @@ func TestRedisOptionsBound(t *testing.T) {
 		require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 		assert.Less(t, time.Since(start), 10*time.Second, "a denylist check with a deadline of %v", deadline)
 	}
-}
-
-// silentPort returns the address of a server that accepts connections and
-// never answers, until the test ends.
-func silentPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		_ = l.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
-// lossyProxy forwards loopback connections to a Redis server, and drops the
-// server's answer to the first command that holds a marker the test sets:
-// it reads that answer (the server has run the command) and discards it and
-// everything after it on that connection, leaving the client waiting.
-type lossyProxy struct {
-	addr    string
-	target  string
-	marker  atomic.Pointer[[]byte]
-	dropped atomic.Bool
-
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func newLossyProxy(t *testing.T, target string) *lossyProxy {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &lossyProxy{addr: l.Addr().String(), target: target}
-	p.wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			p.serve(conn)
-		}
-	})
-	t.Cleanup(func() {
-		_ = l.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return p
-}
-
-// dropAnswerTo arms the proxy: the answer to the next command holding
-// marker is dropped.
-func (p *lossyProxy) dropAnswerTo(marker string) {
-	b := []byte(marker)
-	p.marker.Store(&b)
-}
-
-func (p *lossyProxy) serve(client net.Conn) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		_ = client.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns = append(p.conns, client, server)
-	p.mu.Unlock()
-	var drop atomic.Bool
-	closeBoth := func() {
-		_ = client.Close()
-		_ = server.Close()
-	}
-	// Client to server: note the marker before the command reaches the
-	// server, so that its answer cannot come back first.
-	p.wg.Go(func() {
-		defer closeBoth()
-		buf := make([]byte, 64<<10)
-		var tail []byte
-		for {
-			n, err := client.Read(buf)
-			if err != nil {
-				return
-			}
-			if m := p.marker.Load(); m != nil {
-				seen := append(tail, buf[:n]...)
-				if bytes.Contains(seen, *m) && !p.dropped.Swap(true) {
-					drop.Store(true)
-				}
-				tail = append([]byte(nil), seen[max(0, len(seen)-len(*m)):]...)
-			}
-			if _, err := server.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	})
-	p.wg.Go(func() {
-		defer closeBoth()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := server.Read(buf)
-			if err != nil {
-				return
-			}
-			if drop.Load() {
-				continue
-			}
-			if _, err := client.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/internal/nettest"
 )
 
 // envNames are the variables loadConfig and run read.
@@ -248,9 +249,9 @@ func TestRunFailsOnBadEnv(t *testing.T) {
 		{"grace", map[string]string{"REFRESH_GRACE": "2m"}, "REFRESH_GRACE"},
 		// Each setting is checked before any connection: the bad one is
 		// named, not the server that does not answer.
-		{"database before redis", map[string]string{"DATABASE_URL": "ftp://x", "REDIS_URL": "redis://" + closedPort(t) + "/0"}, "DATABASE_URL"},
-		{"swagger ui before postgres", map[string]string{"SWAGGER_UI_URL": "ftp://x", "DATABASE_URL": "postgres://u:hunter2@" + closedPort(t) + "/app"}, "SWAGGER_UI_URL"},
-		{"postgres down", map[string]string{"ADDR": "127.0.0.1:0", "DATABASE_URL": "postgres://u:hunter2@" + closedPort(t) + "/app"}, "DATABASE_URL: postgres "},
+		{"database before redis", map[string]string{"DATABASE_URL": "ftp://x", "REDIS_URL": "redis://" + nettest.ClosedAddr(t) + "/0"}, "DATABASE_URL"},
+		{"swagger ui before postgres", map[string]string{"SWAGGER_UI_URL": "ftp://x", "DATABASE_URL": "postgres://u:hunter2@" + nettest.ClosedAddr(t) + "/app"}, "SWAGGER_UI_URL"},
+		{"postgres down", map[string]string{"ADDR": "127.0.0.1:0", "DATABASE_URL": "postgres://u:hunter2@" + nettest.ClosedAddr(t) + "/app"}, "DATABASE_URL: postgres "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
