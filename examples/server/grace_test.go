@@ -52,16 +52,22 @@ func newGraceServer(t *testing.T, clock *graceClock) *httptest.Server {
 // jti returns the "jti" of a token, read without verifying it.
 func jti(t *testing.T, token string) string {
 	t.Helper()
+	return unverifiedClaim(t, token, "jti")
+}
+
+// unverifiedClaim returns the string claim name of a token, read without
+// verifying it; the test fails when it is missing or empty.
+func unverifiedClaim(t *testing.T, token, name string) string {
+	t.Helper()
 	parts := strings.Split(token, ".")
 	require.Len(t, parts, 3)
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	require.NoError(t, err)
-	var c struct {
-		ID string `json:"jti"`
-	}
-	require.NoError(t, json.Unmarshal(payload, &c))
-	require.NotEmpty(t, c.ID)
-	return c.ID
+	var claims map[string]any
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	v, _ := claims[name].(string)
+	require.NotEmpty(t, v, "the token's %s", name)
+	return v
 }
 
 // TestGraceTwoTabs: two tabs hold one refresh token; one refreshes, then
