@@ -23,36 +23,24 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/examples/internal/servers"
 )
 
 const (
 	defaultAddr      = "127.0.0.1:8001"
 	defaultIssuerURL = "http://127.0.0.1:8000"
 	startupFetch     = 5 * time.Second
-	shutdownTimeout  = 10 * time.Second
 )
 
-func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, logger, nil)
-	stop()
-	if err != nil {
-		logger.Error("resource server failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { servers.Main("resource server", run) }
 
 // run serves until ctx is done; ready, when not nil, gets the address once
 // the server listens.
@@ -80,35 +68,7 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newHandler(v),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", "http://"+ln.Addr().String(), "issuer", issuer)
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancelShutdown()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return servers.Serve(ctx, ln, newHandler(v), logger, ready, "issuer", issuer)
 }
 
 // newHandler returns the resource server's routes, verified by v.

@@ -114,17 +114,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/passauth/passauth"
+	"github.com/passauth/passauth/examples/internal/servers"
 )
 
 // Defaults for the variables the environment leaves unset.
@@ -136,27 +131,7 @@ const (
 	defaultRefreshTTL = "24h"
 )
 
-// Server limits. A token endpoint's requests and answers are small, so the
-// timeouts can be short.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 10 * time.Second
-	writeTimeout      = 10 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
-	shutdownTimeout   = 10 * time.Second
-)
-
-func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, logger, nil)
-	stop()
-	if err != nil {
-		logger.Error("server failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { servers.Main("server", run) }
 
 // run configures the server from the environment, serves until ctx is done
 // and then shuts down gracefully. When ready is not nil, run calls it with the
@@ -214,39 +189,9 @@ func run(ctx context.Context, logger *slog.Logger, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
-	logger.Info("listening",
-		"addr", base, "docs", base+"/docs", "app", base+"/app/",
+	return servers.Serve(ctx, ln, handler, logger, ready,
+		"docs", base+"/docs", "app", base+"/app/",
 		"database", s.database.display, "sessions", storeKind, "issuer", s.cfg.Issuer,
 		"access_ttl", s.cfg.AccessTTL, "refresh_ttl", s.cfg.RefreshTTL, "refresh_grace", s.cfg.RefreshGrace)
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-
-	select {
-	case err := <-served:
-		return err // Serve returns only on failure until Shutdown is called
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
