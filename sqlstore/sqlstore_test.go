@@ -228,3 +228,38 @@ func rotate(t *testing.T, s passauth.Store, r passauth.Rotation, want passauth.R
 	require.Equal(t, want, got.Result, what)
 	return got
 }
+
+// rows returns every row of table (a name with the default prefix), each
+// column as text, for the tests that look at the tables.
+func (d *testDB) rows(tb testing.TB, table string) [][]string {
+	tb.Helper()
+	rows, err := d.QueryContext(context.Background(), "SELECT * FROM "+table)
+	require.NoError(tb, err)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	require.NoError(tb, err)
+	var all [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		require.NoError(tb, rows.Scan(ptrs...))
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = v.String
+		}
+		all = append(all, row)
+	}
+	require.NoError(tb, rows.Err())
+	return all
+}
+
+// count returns the number of rows of table.
+func (d *testDB) count(tb testing.TB, table string) int {
+	tb.Helper()
+	var n int
+	require.NoError(tb, d.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}
