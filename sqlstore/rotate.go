@@ -57,9 +57,9 @@ func (s *Store) rotateAtOnce(ctx context.Context, r passauth.Rotation, now int64
 	var res sql.Result
 	err := s.retry(ctx, func() (err error) {
 		if r.OldID == "" {
-			res, err = s.db.ExecContext(ctx, s.q.start, s.startArgs(r, now)...)
+			res, err = s.exec(ctx, &s.hot.start, s.startArgs(r, now)...)
 		} else {
-			res, err = s.db.ExecContext(ctx, s.q.rotate, r.Subject, r.Family, r.OldID, r.NewID,
+			res, err = s.exec(ctx, &s.hot.rotate, r.Subject, r.Family, r.OldID, r.NewID,
 				nanos(r.Now), nanos(r.Expires), nanos(r.KeepUntil), now, nanos(r.AuthTime))
 		}
 		return err

@@ -25,6 +25,7 @@ type Store struct {
 	dialect Dialect
 	prefix  string
 	q       statements
+	hot     hotStatements
 }
 
 // Dialect is the SQL database a Store runs on.
@@ -93,6 +94,8 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 		return nil, errors.New("sqlstore: New: WithTablePrefix: the prefix must be 1 to 40 lower-case letters, digits and underscores, not starting with a digit")
 	}
 	s.q = newStatements(dialect, s.prefix)
+	s.hot.rotate.query, s.hot.start.query = s.q.rotate, s.q.start
+	s.hot.deny.query, s.hot.denied.query = s.q.deny, s.q.denied
 	return s, nil
 }
 
@@ -145,7 +148,11 @@ func (s *Store) Deny(ctx context.Context, d passauth.Denial) error {
 		kind, id = kindSession, d.Session
 	}
 	now := nanos(time.Now())
-	if err := s.retry(ctx, func() error { return s.deny(ctx, s.db, d.Subject, kind, id, d.At, d.Expires, now) }); err != nil {
+	err := s.retry(ctx, func() error {
+		_, err := s.exec(ctx, &s.hot.deny, d.Subject, kind, id, nanos(d.At), nanos(d.Expires), now)
+		return err
+	})
+	if err != nil {
 		return wrap("deny", err)
 	}
 	return nil
@@ -158,7 +165,7 @@ const (
 	kindToken   = "jti" // the access token id
 )
 
-// deny records a denial through q.
+// deny records a denial in transaction q.
 func (s *Store) deny(ctx context.Context, q querier, subject, kind, id string, at, expires time.Time, now int64) error {
 	_, err := q.ExecContext(ctx, s.q.deny, subject, kind, id, nanos(at), nanos(expires), now)
 	return err
@@ -180,7 +187,7 @@ func (s *Store) Denied(ctx context.Context, q passauth.DenyQuery) (time.Time, bo
 	token := sql.NullString{String: q.Token, Valid: q.Token != ""}
 	var at sql.NullInt64
 	err := s.retry(ctx, func() error {
-		return s.db.QueryRowContext(ctx, s.q.denied, q.Subject, nanos(time.Now()), subject, session, token).Scan(&at)
+		return s.queryRow(ctx, &s.hot.denied, []any{&at}, q.Subject, nanos(time.Now()), subject, session, token)
 	})
 	if err != nil {
 		return time.Time{}, false, wrap("denied", err)
