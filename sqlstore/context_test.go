@@ -17,16 +17,29 @@ import (
 // connection, and checks that each write given a deadline returns once the
 // deadline passes, with an error that matches both
 // passauth.ErrStoreUnavailable and context.DeadlineExceeded, having changed
-// nothing. On PostgreSQL the other connection holds the family's row and a
-// denial's; on SQLite, the database's write lock.
+// nothing. On SQLite the other connection holds the database's write lock;
+// on PostgreSQL, the family's row and a denial's.
+//
+// On PostgreSQL a deadline ends the call (pgx closes the connection) but
+// not the statement waiting on the server, which would go on waiting and,
+// once the locks are released, carry out a single-statement write (a
+// transaction's writes never commit, its connection being gone). The
+// store's connections here carry the lock_timeout that the package
+// documentation recommends for that, and the test waits until the server
+// has ended the waiting statements before it releases the locks.
 func TestDeadline(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
-		s, d := newStore(t, b)
+		d := newTestDB(t, b)
+		db := d.DB
+		if b.dialect == sqlstore.Postgres {
+			db = openDB(t, d.driver, withParam(d.dsn, "lock_timeout", "300ms"))
+		}
+		s := d.store(t, db)
 		sess, id := newTestSession(), rand.Text()
 		rotate(t, s, sess.rotation("", id), passauth.RotateOK, "start")
 		subject := "subject-" + rand.Text()
 
-		release := holdLocks(t, d, sess, subject)
+		h := holdLocks(t, d, sess, subject)
 		for _, c := range []struct {
 			name string
 			call func(ctx context.Context) error
@@ -42,7 +55,7 @@ func TestDeadline(t *testing.T) {
 				return s.Deny(ctx, passauth.Denial{Subject: subject, At: time.Now(), Expires: time.Now().Add(time.Hour)})
 			}},
 		} {
-			err := returns(t, release, func() error {
+			err := returns(t, h.release, func() error {
 				ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 				defer cancel()
 				return c.call(ctx)
@@ -51,7 +64,10 @@ func TestDeadline(t *testing.T) {
 			assert.ErrorIs(t, err, passauth.ErrStoreUnavailable, c.name)
 			assert.ErrorIs(t, err, context.DeadlineExceeded, c.name)
 		}
-		release()
+		if b.dialect == sqlstore.Postgres {
+			h.waitUnblocked(t, d)
+		}
+		h.release()
 
 		rotate(t, s, sess.rotation(id, rand.Text()), passauth.RotateOK, "the family after the calls that timed out")
 		_, found, err := s.Denied(t.Context(), passauth.DenyQuery{Subject: subject})
@@ -60,29 +76,35 @@ func TestDeadline(t *testing.T) {
 	})
 }
 
+// locks are the locks holdLocks holds.
+type locks struct {
+	release func() // releases them; the test's cleanup calls it too
+	pid     int    // on PostgreSQL, the backend process that holds them
+}
+
 // holdLocks takes, from a connection of its own, the locks that writes to
-// sess's family and to subject's denial need, and returns the function
-// that releases them, which the test's cleanup calls too.
-func holdLocks(t *testing.T, d *testDB, sess testSession, subject string) (release func()) {
+// sess's family and to subject's denial need.
+func holdLocks(t *testing.T, d *testDB, sess testSession, subject string) locks {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := d.another(t).Conn(ctx)
 	require.NoError(t, err)
 	done := false
-	release = func() {
+	h := locks{release: func() {
 		if !done {
 			done = true
 			_, err := conn.ExecContext(ctx, "ROLLBACK")
 			assert.NoError(t, err, "releasing the locks")
 			assert.NoError(t, conn.Close())
 		}
-	}
-	t.Cleanup(release)
+	}}
+	t.Cleanup(h.release)
 	if d.dialect == sqlstore.SQLite {
 		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		require.NoError(t, err)
-		return release
+		return h
 	}
+	require.NoError(t, conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&h.pid))
 	_, err = conn.ExecContext(ctx, "BEGIN")
 	require.NoError(t, err)
 	var one int
@@ -90,7 +112,22 @@ func holdLocks(t *testing.T, d *testDB, sess testSession, subject string) (relea
 		sess.subject, sess.family).Scan(&one))
 	_, err = conn.ExecContext(ctx, "INSERT INTO passauth_denials (subject, kind, id, denied_at, expires) VALUES ($1, 'sub', '', 0, 0)", subject)
 	require.NoError(t, err)
-	return release
+	return h
+}
+
+// waitUnblocked waits until no statement on the PostgreSQL server waits
+// for the locks h holds, polling at most 500 times.
+func (h locks) waitUnblocked(t *testing.T, d *testDB) {
+	t.Helper()
+	for range 500 {
+		var n int
+		require.NoError(t, d.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", h.pid).Scan(&n))
+		if n == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("statements still wait for the locks, past their lock_timeout")
 }
 
 // returns runs call and returns its error. Should call not return within a

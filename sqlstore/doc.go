@@ -184,9 +184,14 @@
 // # PostgreSQL
 //
 // Any driver that honours a context's deadline will do; the tests use pgx
-// (github.com/jackc/pgx/v5/stdlib), which on a deadline cancels the
-// statement on the server, so that a call waiting for a row lock gives up
-// when passauth's Config.StoreTimeout runs out. Keep as many idle
+// (github.com/jackc/pgx/v5/stdlib). On a deadline pgx closes the
+// connection, so that a call waiting for a row lock gives up when
+// passauth's Config.StoreTimeout runs out; but the server does not learn
+// of it, and a statement it was running goes on waiting, and may be
+// carried out once it gets the lock (see Failures). Set lock_timeout for
+// the store's connections, about as long as Config.StoreTimeout (pgx:
+// "…?lock_timeout=1s", or ALTER ROLE … SET lock_timeout), so that the
+// server gives up too. Keep as many idle
 // connections as open ones (SetMaxIdleConns): a new connection costs a TCP
 // handshake and an authentication, far more than a rotation, and
 // database/sql keeps only two idle connections by default. The store sets
@@ -241,9 +246,17 @@
 // database reports as busy (SQLITE_BUSY, SQLITE_LOCKED) or, on PostgreSQL,
 // as a serialization failure or a deadlock, all of which change nothing:
 // at most 50 attempts, within the context. Any other failure is returned,
-// even one that leaves the outcome unknown (a connection lost during a
-// commit): a rotation tried again answers RotateOK, and revocations may be
-// repeated.
+// even one that leaves the outcome unknown. On PostgreSQL that includes a
+// deadline that passes while a statement runs or waits for a lock: the
+// call fails at once, but the server may still carry out a single
+// statement (a refresh, a login, Deny) unless lock_timeout ends it, though
+// never a transaction, whose connection is gone before it commits. So a
+// refresh reported as failed may have rotated the session: the client's
+// next try with its old token is then a replay within the grace window,
+// or reuse without one (the session ends: fail closed); a revocation
+// reported as failed may be in effect, and may be repeated. On SQLite,
+// modernc.org/sqlite interrupts the statement, which then changes
+// nothing.
 //
 // # Releases
 //

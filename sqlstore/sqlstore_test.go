@@ -94,15 +94,23 @@ func createPostgres(tb testing.TB) (string, string) {
 			tb.Errorf("dropping the test's schema: %v", err)
 		}
 	})
-	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
-		u, err := url.Parse(base)
-		require.NoError(tb, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return "pgx", u.String()
+	return "pgx", withParam(base, "search_path", schema)
+}
+
+// withParam returns a PostgreSQL DSN, a URL or keyword/value pairs, with a
+// run-time parameter added.
+func withParam(dsn, key, value string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " " + key + "=" + value
 	}
-	return "pgx", base + " search_path=" + schema
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err) // the DSN was good enough to connect with
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // openDB opens a connection pool, closed when the test ends (after the
