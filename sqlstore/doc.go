@@ -120,10 +120,15 @@
 // rotates; the others are replays (within the grace window) or reuse. A
 // server whose default isolation is REPEATABLE READ or SERIALIZABLE fails
 // the UPDATE instead when a concurrent one commits first (SQLSTATE 40001),
-// and the store runs it again. A denial committed while a rotation runs may
-// be missed by it, since denials are other rows: passauth checks the
-// subject's denial again after each rotation, and a logout also marks the
-// family's own row revoked, which every rotation reads under its lock.
+// and the store runs it again. A logout and a reuse mark the family's own
+// row revoked, which every rotation reads under the row's lock. Denials,
+// though, are rows of another table, which a statement reads as they were
+// when it started: a RevokeSubject that commits while a rotation of one of
+// the subject's sessions runs may be missed by that rotation, which then
+// answers as if it had come first. The tokens it answers with are refused
+// from then on all the same: by the next rotation and, with
+// Config.CheckRevoked, at every request, like those of a refresh that ended
+// just before the RevokeSubject.
 //
 // On SQLite, one connection at a time writes to a database, across
 // processes too. The UPDATE takes that write lock before it reads the row,
