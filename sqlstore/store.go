@@ -18,8 +18,9 @@ var (
 
 // Store is a passauth.Store, and a passauth.SessionLister, kept in the
 // tables of a SQL database. It holds no state of its own besides the
-// *sql.DB and the statements New built, and is safe for concurrent use by
-// any number of goroutines and processes sharing the database.
+// *sql.DB and the statements New built (on SQLite, prepared on first use),
+// and is safe for concurrent use by any number of goroutines and processes
+// sharing the database.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
