@@ -71,3 +71,42 @@ func TestSessions(t *testing.T) {
 		assert.Empty(t, got, "an unknown subject's sessions")
 	})
 }
+
+// TestIssuerSessions lists and ends a user's sessions through the issuer,
+// as an account page does: three logins listed, the others than the
+// current one revoked, and another user's session out of reach.
+func TestIssuerSessions(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		s, _ := newStore(t, b)
+		iss := newIssuer(t, s)
+		ctx := t.Context()
+		user := "user-" + rand.Text()
+		var sids []string
+		for range 3 {
+			p, err := iss.IssuePair(ctx, user)
+			require.NoError(t, err)
+			_, sid := idsOf(t, p.RefreshToken)
+			sids = append(sids, sid)
+		}
+		other, err := iss.IssuePair(ctx, "user-"+rand.Text())
+		require.NoError(t, err)
+		_, otherSID := idsOf(t, other.RefreshToken)
+
+		list, err := iss.Sessions(ctx, user)
+		require.NoError(t, err)
+		got := make([]string, len(list))
+		for i, info := range list {
+			got[i] = info.ID
+		}
+		assert.ElementsMatch(t, sids, got, "the user's sessions")
+
+		require.ErrorIs(t, iss.RevokeSession(ctx, user, otherSID), passauth.ErrNoSession, "another user's session")
+		require.NoError(t, iss.RevokeOtherSessions(ctx, user, sids[0]))
+		list, err = iss.Sessions(ctx, user)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, sids[0], list[0].ID, "the session kept")
+		_, err = iss.Refresh(ctx, other.RefreshToken)
+		require.NoError(t, err, "the other user's session")
+	})
+}
