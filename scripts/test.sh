@@ -13,7 +13,10 @@
 # free loopback port and exports PASSAUTH_REDIS_ADDR (unless it is already
 # set, naming a server of yours); around the redisstore module's tests,
 # scripts/with-redis-cluster.sh also starts a Redis Cluster of 3 masters
-# and 3 replicas and exports PASSAUTH_REDIS_CLUSTER_ADDRS (likewise).
+# and 3 replicas and exports PASSAUTH_REDIS_CLUSTER_ADDRS (likewise); and
+# around the sqlstore module's tests and benchmarks,
+# scripts/with-postgres.sh initdbs and starts a PostgreSQL cluster and
+# exports PASSAUTH_POSTGRES_DSN (likewise).
 #
 # The browser test (browsertest/) drives the demo in headless Chromium: it
 # needs Debian's chromium and the swagger-ui-dist npm package, which the
@@ -32,8 +35,8 @@ STATICCHECK_VERSION=v0.8.2
 step() { printf '\n== %s\n' "$*"; }
 
 # install_deps installs, when missing, everything the checks need: the
-# staticcheck binary, Debian's redis-server, chromium and npm, and the
-# swagger-ui-dist npm package. It sets SWAGGER_UI_DIST.
+# staticcheck binary, Debian's redis-server, postgresql, chromium and npm,
+# and the swagger-ui-dist npm package. It sets SWAGGER_UI_DIST.
 install_deps() {
 	if ! command -v staticcheck >/dev/null 2>&1; then
 		step "installing staticcheck $STATICCHECK_VERSION"
@@ -43,6 +46,11 @@ install_deps() {
 	local pkgs=()
 	if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
 		pkgs+=(redis-server)
+	fi
+	# Debian keeps PostgreSQL's binaries off PATH, in
+	# /usr/lib/postgresql/<version>/bin.
+	if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+		pkgs+=(postgresql)
 	fi
 	if [ ! -x /usr/bin/chromium ]; then
 		pkgs+=(chromium)
@@ -60,8 +68,8 @@ install_deps() {
 			sudo="sudo"
 		fi
 		$sudo apt-get update -qq
-		# The redis-server package may start a system-wide server on port
-		# 6379; the tests start their own.
+		# The redis-server and postgresql packages may start system-wide
+		# servers on ports 6379 and 5432; the tests start their own.
 		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 	fi
 
@@ -115,14 +123,19 @@ for mod in "${modules[@]}"; do
 	(cd "$mod" && go vet ./... && staticcheck ./...)
 	step "module $mod: go test -race"
 	servers=("$root/scripts/with-redis.sh")
-	if [ "$mod" = "./redisstore" ]; then
-		servers+=("$root/scripts/with-redis-cluster.sh")
-	fi
+	bench_servers=("$root/scripts/with-redis.sh")
+	case "$mod" in
+	./redisstore) servers+=("$root/scripts/with-redis-cluster.sh") ;;
+	./sqlstore)
+		servers+=("$root/scripts/with-postgres.sh")
+		bench_servers+=("$root/scripts/with-postgres.sh")
+		;;
+	esac
 	(cd "$mod" && "${servers[@]}" go test -race -count=1 ./...)
 	step "module $mod: allocation guards, without -race"
 	(cd "$mod" && go test -count=1 -run 'Allocations$' ./... >/dev/null)
 	step "module $mod: benchmarks, once each"
-	(cd "$mod" && "$root/scripts/with-redis.sh" go test -run='^$' -bench=. -benchtime=1x ./... >/dev/null)
+	(cd "$mod" && "${bench_servers[@]}" go test -run='^$' -bench=. -benchtime=1x ./... >/dev/null)
 done
 
 # The allocation guard of the middleware must have run, not skipped: it
@@ -133,7 +146,7 @@ if ! grep -q -- '--- PASS: TestAuthenticateAllocations' <<<"$guard"; then
 	echo "$guard"; echo "TestAuthenticateAllocations did not pass"; exit 1
 fi
 
-step "release: a fresh module fetches the root and redisstore at their tags"
+step "release: a fresh module fetches the root, redisstore and sqlstore at their tags"
 ./scripts/release-test.sh
 
 if [ "$FUZZTIME" != "0" ]; then

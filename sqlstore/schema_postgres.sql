@@ -1,0 +1,40 @@
+-- The schema of github.com/passauth/passauth/sqlstore on PostgreSQL, version
+-- 1: what Store.Migrate runs on an empty database, with the default table
+-- prefix. Every statement is idempotent. Times are Unix nanoseconds. The
+-- package documentation says what each column holds.
+
+CREATE TABLE IF NOT EXISTS passauth_schema_version (
+	version INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS passauth_families (
+	subject         TEXT    NOT NULL,
+	family          TEXT    NOT NULL,
+	client          TEXT    NOT NULL,
+	created         BIGINT  NOT NULL,
+	last_used       BIGINT  NOT NULL,
+	current_id      TEXT    NOT NULL,
+	current_expires BIGINT  NOT NULL,
+	previous_id     TEXT    NOT NULL DEFAULT '',
+	replaced        BIGINT  NOT NULL DEFAULT 0,
+	replays         INTEGER NOT NULL DEFAULT 0,
+	revoked         BOOLEAN NOT NULL DEFAULT FALSE,
+	expires         BIGINT  NOT NULL,
+	PRIMARY KEY (subject, family)
+);
+
+CREATE INDEX IF NOT EXISTS passauth_families_expires ON passauth_families (expires);
+
+CREATE TABLE IF NOT EXISTS passauth_denials (
+	subject   TEXT   NOT NULL,
+	kind      TEXT   NOT NULL CHECK (kind IN ('sub', 'sid', 'jti')),
+	id        TEXT   NOT NULL,
+	denied_at BIGINT NOT NULL,
+	expires   BIGINT NOT NULL,
+	PRIMARY KEY (subject, kind, id)
+);
+
+CREATE INDEX IF NOT EXISTS passauth_denials_expires ON passauth_denials (expires);
+
+INSERT INTO passauth_schema_version (version)
+	SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM passauth_schema_version);
