@@ -126,7 +126,7 @@ for mod in "${modules[@]}"; do
 	bench_servers=("$root/scripts/with-redis.sh")
 	case "$mod" in
 	./redisstore) servers+=("$root/scripts/with-redis-cluster.sh") ;;
-	./sqlstore)
+	./sqlstore | ./examples)
 		servers+=("$root/scripts/with-postgres.sh")
 		bench_servers+=("$root/scripts/with-postgres.sh")
 		;;

@@ -47,7 +47,15 @@ func parseDatabaseURL(value string) (databaseSpec, error) {
 		if err != nil || u.Host == "" {
 			return databaseSpec{}, errDatabaseURL
 		}
-		return databaseSpec{postgres: true, dsn: value, display: "postgres " + u.Host + u.Path}, nil
+		// A statement that waits for a lock past its deadline could still
+		// be carried out once pgx has given up on it (see sqlstore's
+		// Failures): bound the wait on the server too.
+		q := u.Query()
+		if q.Get("lock_timeout") == "" {
+			q.Set("lock_timeout", "1s")
+			u.RawQuery = q.Encode()
+		}
+		return databaseSpec{postgres: true, dsn: u.String(), display: "postgres " + u.Host + u.Path}, nil
 	case strings.HasPrefix(value, "sqlite://"):
 		return sqliteSpec(strings.TrimPrefix(value, "sqlite://"))
 	case strings.HasPrefix(value, "sqlite:"):

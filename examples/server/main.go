@@ -63,8 +63,9 @@
 //     there, dial_timeout is 500ms, read_timeout and write_timeout 400ms,
 //     and a failed command is retried twice (max_retries=2), the settings
 //     the redisstore package documents; a request's deadline always cuts a
-//     Redis call short. Unset, sessions and revocations are kept in memory
-//     and lost on restart. With REDIS_URL set, the server refuses to start
+//     Redis call short. Unset, sessions and revocations are kept in the
+//     database of DATABASE_URL (package sqlstore), whose expired rows the
+//     demo sweeps every minute. With REDIS_URL set, the server refuses to start
 //     if Redis is unreachable or evicts keys under memory pressure (any
 //     maxmemory-policy but noeviction), and logs a warning if Redis keeps
 //     no persistence; while Redis is down it answers 503 to logins,

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/passauth/passauth"
 	"github.com/passauth/passauth/redisstore"
+	"github.com/passauth/passauth/sqlstore"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -26,8 +28,62 @@ func openStore(ctx context.Context, logger *slog.Logger, s settings, db *sql.DB)
 		}
 		return store, fmt.Sprintf("redis %s/%d", s.redis.Addr, s.redis.DB), closeStore, nil
 	}
-	_ = db
-	return passauth.NewMemoryStore(), "memory", func() error { return nil }, nil
+	dialect := sqlstore.SQLite
+	if s.database.postgres {
+		dialect = sqlstore.Postgres
+	}
+	store, err := sqlstore.New(db, dialect)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	migrateCtx, cancel := context.WithTimeout(ctx, dbPingTimeout)
+	defer cancel()
+	if err := store.Migrate(migrateCtx); err != nil {
+		return nil, "", nil, fmt.Errorf("DATABASE_URL: %s: creating the session tables: %w", s.database.display, err)
+	}
+	return store, "the database", sweepEvery(logger, store, sweepInterval), nil
+}
+
+// Sweeping expired session rows: every sweepInterval, sweepBatch rows at
+// a time, again at once while a sweep finds a full batch, up to 100 times.
+const (
+	sweepInterval = time.Minute
+	sweepBatch    = 1000
+	sweepTimeout  = 10 * time.Second
+)
+
+// sweepEvery sweeps store's expired rows every interval until the function
+// it returns is called, which waits for a sweep in progress to end.
+func sweepEvery(logger *slog.Logger, store *sqlstore.Store, interval time.Duration) func() error {
+	stop := make(chan struct{})
+	var done sync.WaitGroup
+	done.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			for range 100 { // at most 100 batches a tick
+				ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
+				n, err := store.Sweep(ctx, sweepBatch)
+				cancel()
+				if err != nil {
+					logger.Warn("sweeping expired sessions", "err", err)
+				}
+				if err != nil || n < sweepBatch {
+					break
+				}
+			}
+		}
+	})
+	return func() error {
+		close(stop)
+		done.Wait()
+		return nil
+	}
 }
 
 // openRedisStore returns a Redis store for ropts, made with opts, and a
