@@ -13,6 +13,7 @@ func FuzzParseForm(f *testing.F) {
 		"", "username=alice&password=p%20w+d", "a=1&a=2", "username=a&username=b",
 		"x;y=1", "scope=%zz", "pad=%4", "%75sername=alice", "username", "&&username=&",
 		"grant_type=password&scope=me+items&client_id=web&client_secret=",
+		"password&&password&%",
 	} {
 		f.Add(seed)
 	}
@@ -24,6 +25,12 @@ func FuzzParseForm(f *testing.F) {
 			repeated = repeated || len(want[name]) > 1
 		}
 		switch {
+		case werr != nil && repeated:
+			// Both faults: parseForm stops at the first it meets; each
+			// is an invalid_request.
+			if err != errFormMalformed && err != errRepeated {
+				t.Fatalf("url.ParseQuery: %v and a parameter is repeated; parseForm: %v", werr, err)
+			}
 		case werr != nil:
 			if err != errFormMalformed {
 				t.Fatalf("url.ParseQuery: %v; parseForm: %v", werr, err)
