@@ -229,8 +229,9 @@ func isB64Token(s string) bool {
 	if end == 0 {
 		return false
 	}
+	s = s[:end]
 	set := [4]uint64{b64TokenLow, b64TokenHigh} // none of 128-255
-	for i := 0; i < end; i++ {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if set[c>>6]&(1<<(c&63)) == 0 {
 			return false
