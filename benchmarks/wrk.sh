@@ -4,7 +4,7 @@
 # cache, against a bare net/http handler writing the same JSON. A
 # measurement tool, not a test: scripts/test.sh runs it only with SMOKE=1.
 #
-#   ./wrk.sh                          # 5 rounds of 5 s a case (about 2 minutes)
+#   ./wrk.sh                          # 5 rounds of 5 s a case (2 to 3 minutes)
 #   ROUNDS=9 DURATION=10 ./wrk.sh     # longer
 #   SMOKE=1 ./wrk.sh                  # one round of 1 s a case: does it still run?
 #   CASES="passauth-cache" PROFILE=/tmp/cpu.out ./wrk.sh   # a CPU profile of the server
@@ -12,8 +12,9 @@
 # It builds cmd/mebench and starts it on loopback ports with GOMAXPROCS=1,
 # pinned with taskset to CPU SERVER_CPU (default 0); wrk (installed from
 # Debian's packages when missing) runs pinned to CPU LOAD_CPU (default 1),
-# one thread, CONNS connections (default 8), sending the same request with
-# the same token to every case. The cases (see cmd/mebench):
+# one thread, CONNS connections (default 32: with 8, the server's core sat
+# idle a tenth of the time), sending the same request with the same token
+# to every case. The cases (see cmd/mebench):
 #
 #   bare                     net/http alone
 #   passauth                 Authenticate + RequireScope("me"), CheckRevoked
@@ -26,10 +27,16 @@
 # round, so that drift on a shared machine falls on every case alike. A
 # round's ratio is a case's requests a second over bare's in the same
 # round; the table gives the median of the rounds and their range. It also
-# reads the server's CPU time (/proc/PID/stat) around each run, for the
-# CPU time a request: on a shared machine, where throughput swings with
-# what else runs, that cost varies less, and the server's share of the
-# run's wall time says how disturbed the run was. Every wrk run is bounded
+# reads the server's CPU time (/proc/PID/stat) and its CPU's (/proc/stat)
+# around each run, for the CPU time a request, the server's own and its
+# CPU's interrupt time (the kernel's loopback TCP work): on a shared
+# machine, where throughput swings with what else runs, that cost varies
+# less; and for the shares of the server's CPU left idle and taken by other
+# processes, which say how far to trust the run. Before each run it waits
+# up to QUIET_WAIT seconds (default 20) for a second in which the machine
+# is 95% idle, and a run whose server CPU sat idle over 5% of the time, or
+# that other processes took over 2% of, is run again, up to RETRIES times
+# (default 2). Every wrk run is bounded
 # by -d and, in case it hangs, by timeout(1); the server exits with the
 # script, or on its own after the whole run's length plus a minute. Traffic
 # goes to 127.0.0.1 only. A response other than 200, or a socket error,
@@ -41,15 +48,17 @@ export PATH="/usr/local/go/bin:$PATH"
 ROUNDS="${ROUNDS:-5}"
 DURATION="${DURATION:-5}"
 DURATION="${DURATION%s}"
-CONNS="${CONNS:-8}"
+CONNS="${CONNS:-32}"
 CACHE_SIZE="${CACHE_SIZE:-10000}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 CASES="${CASES:-bare passauth passauth-cache passauth-cache-norevoke}"
 PROFILE="${PROFILE:-}"
+QUIET_WAIT="${QUIET_WAIT:-20}"
+RETRIES="${RETRIES:-2}"
 WARMUP=1
 if [ "${SMOKE:-0}" = "1" ]; then
-	ROUNDS=1 DURATION=1 WARMUP=0
+	ROUNDS=1 DURATION=1 WARMUP=0 QUIET_WAIT=0 RETRIES=0
 fi
 read -r -a cases <<<"$CASES"
 
@@ -89,7 +98,7 @@ trap 'exit 143' TERM
 go build -o "$dir/mebench" ./cmd/mebench
 
 # The server's own bound: every run of the script, plus a minute.
-life=$(((WARMUP + ROUNDS * DURATION + 2 * (ROUNDS + 1)) * ${#cases[@]} + 60))
+life=$(((WARMUP + 2 + ROUNDS * (RETRIES + 1) * (QUIET_WAIT + DURATION + 2)) * ${#cases[@]} + 60))
 profile_flag=()
 if [ -n "$PROFILE" ]; then
 	profile_flag=(-cpuprofile "$PROFILE")
@@ -121,33 +130,70 @@ done
 export MEBENCH_TOKEN_FILE="$dir/token"
 hz=$(getconf CLK_TCK)
 
-# server_ticks prints the CPU time the server has used, user and system, in
-# clock ticks.
-server_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$server_pid/stat"
+# ticks prints, in clock ticks: the server's CPU time (user and system),
+# and its CPU's time in user and system (whatever process), in interrupts
+# (the kernel's loopback TCP work, mostly), idle, and all told.
+ticks() {
+	local p
+	p=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+	awk -v cpu="cpu$SERVER_CPU" -v p="$p" '$1 == cpu {
+		print p, $2 + $3 + $4, $7 + $8, $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
 }
 
-# load CASE SECONDS: prints the case's requests a second, from a wrk run of
-# SECONDS seconds, and the server's CPU time a request in microseconds;
-# fails on any answer but 200 and on socket errors.
+# load CASE SECONDS: a wrk run of SECONDS seconds on CASE. It prints the
+# requests a second; the server's CPU time a request in microseconds, its
+# own and its CPU's interrupts; and the shares of its CPU's time that were
+# idle and that other processes took. It fails on any answer but 200 and
+# on socket errors.
 load() {
-	local out="$dir/wrk.out" before after
-	before=$(server_ticks)
+	local out="$dir/wrk.out" p0 u0 i0 d0 t0 p1 u1 i1 d1 t1
+	read -r p0 u0 i0 d0 t0 <<<"$(ticks)"
 	timeout --kill-after=5 "$(($2 + 15))" "${pin_load[@]}" \
 		wrk -t1 -c"$CONNS" -d"$2s" --timeout 5s -s wrk/bearer.lua "${url[$1]}" >"$out" &
 	wrk_pid=$!
 	wait "$wrk_pid"
 	wrk_pid=""
-	after=$(server_ticks)
+	read -r p1 u1 i1 d1 t1 <<<"$(ticks)"
 	if grep -qE 'Non-2xx|Socket errors' "$out"; then
 		echo "wrk.sh: case $1 failed:" >&2
 		cat "$out" >&2
 		exit 1
 	fi
-	awk -v ticks=$((after - before)) -v hz="$hz" '
+	awk -v cost=$((p1 - p0 + i1 - i0)) -v others=$((u1 - u0 - (p1 - p0))) -v idle=$((d1 - d0)) \
+		-v total=$((t1 - t0)) -v hz="$hz" '
 		/^Requests\/sec:/ { rps = $2 }
-		/ requests in / { n = $1; secs = $4 + 0 }
-		END { printf "%s %.3f %.2f\n", rps, ticks * 1e6 / hz / n, ticks / hz / secs }' "$out"
+		/ requests in / { n = $1 }
+		END {
+			if (others < 0) others = 0
+			printf "%s %.3f %.2f %.2f\n", rps, cost * 1e6 / hz / n, idle / total, others / total
+		}' "$out"
+}
+
+# quiet waits, at most QUIET_WAIT seconds, for a second in which the
+# machine's CPUs are 95% idle: other processes have stopped. It fails when
+# they have not.
+quiet() {
+	local waited a b
+	for ((waited = 0; waited < QUIET_WAIT; waited++)); do
+		a=$(head -1 /proc/stat)
+		sleep 1
+		b=$(head -1 /proc/stat)
+		if awk -v a="$a" -v b="$b" 'BEGIN {
+			split(a, x); split(b, y)
+			for (i = 2; i <= 9; i++) total += y[i] - x[i]
+			idle = y[5] - x[5] + y[6] - x[6]
+			exit !(total > 0 && idle / total >= 0.95)
+		}'; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# clean IDLE OTHERS reports whether a run's server CPU was busy (wrk, on
+# the other CPU, kept up) and its own.
+clean() {
+	awk -v idle="$1" -v others="$2" 'BEGIN { exit !(idle <= 0.05 && others <= 0.02) }'
 }
 
 echo "wrk.sh: $(nproc) CPUs, server on CPU $SERVER_CPU (GOMAXPROCS=1), wrk on CPU $LOAD_CPU," \
@@ -160,24 +206,33 @@ if [ "$WARMUP" -gt 0 ]; then
 fi
 : >"$dir/results"
 n=${#cases[@]}
+disturbed=0
 for r in $(seq 1 "$ROUNDS"); do
 	line="round $r:"
 	for i in $(seq 0 $((n - 1))); do
 		c=${cases[$(((i + r - 1) % n))]}
-		read -r rps cpu busy < <(load "$c" "$DURATION")
-		echo "$r $c $rps $cpu $busy" >>"$dir/results"
-		line+=" $c $rps ($cpu µs, busy $busy)"
+		for attempt in $(seq 0 "$RETRIES"); do
+			quiet || true
+			read -r rps cpu idle others < <(load "$c" "$DURATION")
+			if clean "$idle" "$others"; then
+				break
+			fi
+			line+=" ($c disturbed: idle $idle, others $others)"
+		done
+		clean "$idle" "$others" || disturbed=$((disturbed + 1))
+		echo "$r $c $rps $cpu $idle $others" >>"$dir/results"
+		line+=" $c $rps ($cpu us, idle $idle, others $others)"
 	done
 	echo "$line" >&2
 done
 
 # The table: per case, the median and range over the rounds of its
-# requests a second, of their ratio to bare's in the same round, of the
-# server's CPU time a request, and of bare's CPU time a request over the
-# case's (what one core could serve, relative to bare, whatever else the
-# machine was doing); and the median of the server's CPU time over the
-# run's length ("busy"): near 1 when the server's core was its own and wrk
-# kept it busy, lower when something else ran on either CPU.
+# requests a second and of their ratio to bare's in the same round; the
+# median of the server's CPU time a request and of bare's over the case's
+# in the same round (what one core could serve, relative to bare, whatever
+# else the machine was doing); and the median shares of the server's CPU
+# that were idle (wrk did not keep the server busy) and that other
+# processes took (the run was disturbed).
 awk -v order="${cases[*]}" '
 	function median(a, k,    i, j, t) {
 		for (i = 2; i <= k; i++)
@@ -186,24 +241,28 @@ awk -v order="${cases[*]}" '
 	}
 	function lo(a, k,    i, m) { m = a[1]; for (i = 2; i <= k; i++) if (a[i] < m) m = a[i]; return m }
 	function hi(a, k,    i, m) { m = a[1]; for (i = 2; i <= k; i++) if (a[i] > m) m = a[i]; return m }
-	{ rps[$1, $2] = $3; cpu[$1, $2] = $4; busy[$1, $2] = $5; if ($1 > rounds) rounds = $1 }
+	{ rps[$1, $2] = $3; cpu[$1, $2] = $4; idle[$1, $2] = $5; others[$1, $2] = $6; if ($1 > rounds) rounds = $1 }
 	END {
-		printf "%-24s %8s %15s %6s %11s %7s %13s %6s %11s %5s\n", "case", "req/s", "min-max", "x bare", "min-max",
-			"us/req", "min-max", "x bare", "min-max", "busy"
+		printf "%-24s %8s %15s %6s %11s %7s %6s %5s %6s\n", "case", "req/s", "min-max", "x bare", "min-max",
+			"us/req", "x bare", "idle", "others"
 		k = split(order, names, " ")
 		for (i = 1; i <= k; i++) {
 			c = names[i]
-			delete v; delete q; delete u; delete w; delete b; nq = 0
+			delete v; delete q; delete u; delete w; delete d; delete o; nq = 0
 			for (r = 1; r <= rounds; r++) {
-				v[r] = rps[r, c]; u[r] = cpu[r, c]; b[r] = busy[r, c]
+				v[r] = rps[r, c]; u[r] = cpu[r, c]; d[r] = idle[r, c]; o[r] = others[r, c]
 				if ((r, "bare") in rps) { nq++; q[nq] = rps[r, c] / rps[r, "bare"]; w[nq] = cpu[r, "bare"] / cpu[r, c] }
 			}
 			printf "%-24s %8.0f %7.0f-%-7.0f", c, median(v, rounds), lo(v, rounds), hi(v, rounds)
 			if (nq > 0) printf " %6.3f %5.3f-%-5.3f", median(q, nq), lo(q, nq), hi(q, nq)
 			else printf " %6s %11s", "", ""
-			printf " %7.2f %6.2f-%-6.2f", median(u, rounds), lo(u, rounds), hi(u, rounds)
-			if (nq > 0) printf " %6.3f %5.3f-%-5.3f", median(w, nq), lo(w, nq), hi(w, nq)
-			else printf " %6s %11s", "", ""
-			printf " %5.2f\n", median(b, rounds)
+			printf " %7.2f", median(u, rounds)
+			if (nq > 0) printf " %6.3f", median(w, nq)
+			else printf " %6s", ""
+			printf " %5.2f %6.2f\n", median(d, rounds), median(o, rounds)
 		}
 	}' "$dir/results"
+if [ "$disturbed" -gt 0 ]; then
+	echo "$disturbed of $((ROUNDS * n)) runs were disturbed (server CPU idle over 5% of the time, or other processes" \
+		"on it over 2%) in each of $((RETRIES + 1)) tries; the table has their last try"
+fi
