@@ -118,7 +118,8 @@ type Config struct {
 	// no request waits longer on a store that does not answer: a call that
 	// runs out fails closed, with 503 temporarily_unavailable. Zero means
 	// DefaultStoreTimeout. The store's client must honour a context's
-	// deadline (for go-redis, set ContextTimeoutEnabled).
+	// deadline (for go-redis, set ContextTimeoutEnabled). A MemoryStore's
+	// calls, which never wait on I/O, are given no deadline.
 	StoreTimeout time.Duration
 
 	// Logins.

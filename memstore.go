@@ -14,7 +14,8 @@ var _ Store = (*MemoryStore)(nil)
 //
 // A MemoryStore is safe for concurrent use by any number of goroutines, and
 // Rotate is atomic: one mutex guards every record. Time is read from
-// time.Now.
+// time.Now. Its calls never wait on I/O, so passauth does not bound them
+// with Config.StoreTimeout (they still fail when their context is done).
 //
 // Each record is kept until the expiry time it was last written with.
 // Expired records are never reported, and a sweep drops them a few at a

@@ -244,6 +244,33 @@ func TestAuthenticateAllocations(t *testing.T) {
 	assert.Positive(t, verify, "VerifyAccess allocates nothing: the measurement is broken")
 }
 
+// TestCheckRevokedAllocations: with CheckRevoked on a MemoryStore, the
+// revocation check allocates nothing, with or without the verified-token
+// cache, whose hit allocates only the copy of the claims.
+func TestCheckRevokedAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	ctx := context.Background()
+	const runs = 200
+	allocs := func(mods ...func(*passauth.Config)) float64 {
+		f := newFixture(t, mods...)
+		pair, err := f.iss.IssuePair(ctx, "alice")
+		require.NoError(t, err)
+		return testing.AllocsPerRun(runs, func() {
+			if _, err := f.iss.VerifyAccess(ctx, pair.AccessToken); err != nil {
+				panic("VerifyAccess failed")
+			}
+		})
+	}
+	plain, checked := allocs(), allocs(withMemoryStore, withCheckRevoked)
+	hit, checkedHit := allocs(withVerifyCache(64)), allocs(withVerifyCache(64), withMemoryStore, withCheckRevoked)
+	t.Logf("VerifyAccess: %.0f allocs, %.0f with CheckRevoked; cache hit: %.0f, %.0f with CheckRevoked", plain, checked, hit, checkedHit)
+	assert.Equal(t, plain, checked, "allocations of the revocation check")
+	assert.Equal(t, 1.0, hit, "allocations of a cache hit")
+	assert.Equal(t, hit, checkedHit, "allocations of the revocation check on a cache hit")
+}
+
 func BenchmarkAuthenticate(b *testing.B) {
 	_, _, h, calls, r, w := authenticatedRequest(b)
 	b.ReportAllocs()

@@ -97,7 +97,7 @@ func (s *sessions) list(ctx context.Context, subject string) ([]SessionInfo, err
 	if !ok {
 		return nil, errNoLister
 	}
-	bounded, cancel := context.WithTimeout(ctx, s.timeout)
+	bounded, cancel := s.bound(ctx)
 	defer cancel()
 	list, err := lister.Sessions(bounded, subject)
 	if err != nil {

@@ -9,6 +9,8 @@
 #   RUNS=5 ./callgrind.sh     # runs per point, the fewest Ir kept (default 3)
 #   SECTIONS=keys ./callgrind.sh  # only the per-algorithm cases (default
 #                             # "common keys": the HS256 peers, then keys)
+#   SECTIONS=protected ./callgrind.sh  # BenchmarkProtected, the handler side
+#                             # of wrk.sh's cases (not in the default)
 #
 # How: the test binary is built once (go test -c). Each case runs under
 # valgrind --tool=callgrind with -test.benchtime=${N}x and again with half
@@ -171,13 +173,27 @@ keys() {
 	done
 }
 
+# protected: BenchmarkProtected, each case against bare.
+protected() {
+	local c
+	for c in bare passauth passauth-cache passauth-cache-norevoke; do
+		perop "protected/$c" "^BenchmarkProtected\$/^$c\$" "$pkg.serveRequest"
+	done
+	echo
+	echo "| case | Ir/op | × bare | over bare |"
+	echo "|---|---:|---:|---:|"
+	for c in bare passauth passauth-cache passauth-cache-norevoke; do
+		echo "| $c | ${IR[protected/$c]} | $(ratio "${IR[protected/$c]}" "${IR[protected/bare]}") | $((IR[protected/$c] - IR[protected/bare])) |"
+	done
+}
+
 echo "callgrind, -test.benchtime=${N}x minus $((N / 2))x, fewest of $RUNS runs, $(valgrind --version)" >&2
 
 for section in $SECTIONS; do
 	case $section in
-	common | keys) "$section" ;;
+	common | keys | protected) "$section" ;;
 	*)
-		echo "unknown section $section: common or keys" >&2
+		echo "unknown section $section: common, keys or protected" >&2
 		exit 2
 		;;
 	esac

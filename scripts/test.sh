@@ -2,8 +2,9 @@
 # Runs every check of every module in the repository, on a fresh machine as on
 # a developer's: gofmt, go vet, staticcheck, go test -race, the allocation
 # guards (without -race, which changes allocation counts), each benchmark
-# once, the release test, and a short run of every fuzz target. It installs
-# what it needs first.
+# once, benchmarks/wrk.sh for a second a case (that it runs, not what it
+# measures), the release test, and a short run of every fuzz target. It
+# installs what it needs first.
 #
 #   ./scripts/test.sh              # everything
 #   FUZZTIME=30s ./scripts/test.sh # fuzz longer (default 10s a target; 0 skips)
@@ -35,8 +36,8 @@ STATICCHECK_VERSION=v0.8.2
 step() { printf '\n== %s\n' "$*"; }
 
 # install_deps installs, when missing, everything the checks need: the
-# staticcheck binary, Debian's redis-server, postgresql, chromium and npm,
-# and the swagger-ui-dist npm package. It sets SWAGGER_UI_DIST.
+# staticcheck binary, Debian's redis-server, postgresql, chromium, npm and
+# wrk, and the swagger-ui-dist npm package. It sets SWAGGER_UI_DIST.
 install_deps() {
 	if ! command -v staticcheck >/dev/null 2>&1; then
 		step "installing staticcheck $STATICCHECK_VERSION"
@@ -60,6 +61,9 @@ install_deps() {
 	fi
 	if ! command -v curl >/dev/null 2>&1; then
 		pkgs+=(curl)
+	fi
+	if ! command -v wrk >/dev/null 2>&1; then
+		pkgs+=(wrk)
 	fi
 	if [ "${#pkgs[@]}" -gt 0 ]; then
 		step "installing ${pkgs[*]} from Debian's packages"
@@ -137,6 +141,11 @@ for mod in "${modules[@]}"; do
 	step "module $mod: benchmarks, once each"
 	(cd "$mod" && "${bench_servers[@]}" go test -run='^$' -bench=. -benchtime=1x ./... >/dev/null)
 done
+
+# Timed runs are not tests: the HTTP benchmark runs only in its smoke mode,
+# which checks every case answers as /me does (about 5 s).
+step "benchmarks/wrk.sh, smoke mode"
+SMOKE=1 ./benchmarks/wrk.sh >/dev/null
 
 # The allocation guard of the middleware must have run, not skipped: it
 # skips only under -race.
