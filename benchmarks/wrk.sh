@@ -4,7 +4,7 @@
 # cache, against a bare net/http handler writing the same JSON. A
 # measurement tool, not a test: scripts/test.sh runs it only with SMOKE=1.
 #
-#   ./wrk.sh                          # 5 rounds of 5 s a case (2 to 3 minutes)
+#   ./wrk.sh                          # 5 rounds of 5 s a case (3 to 4 minutes)
 #   ROUNDS=9 DURATION=10 ./wrk.sh     # longer
 #   SMOKE=1 ./wrk.sh                  # one round of 1 s a case: does it still run?
 #   CASES="passauth-cache" PROFILE=/tmp/cpu.out ./wrk.sh   # a CPU profile of the server
@@ -18,9 +18,13 @@
 #
 #   bare                     net/http alone
 #   passauth                 Authenticate + RequireScope("me"), CheckRevoked
-#                            on a MemoryStore, no cache (the demo's default)
+#                            on a MemoryStore, no cache
 #   passauth-cache           the same with VerifyCacheSize=CACHE_SIZE (10000)
 #   passauth-cache-norevoke  the cache without CheckRevoked
+#   sqlite                   passauth with CheckRevoked on a sqlstore over a
+#                            SQLite file, as the demo opens its default
+#                            database, no cache
+#   sqlite-cache             the same with the cache (the demo's defaults)
 #
 # After a warm-up of 1 s a case, each round runs every case once for
 # DURATION seconds (default 5), in an order that rotates from round to
@@ -52,7 +56,7 @@ CONNS="${CONNS:-32}"
 CACHE_SIZE="${CACHE_SIZE:-10000}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
-CASES="${CASES:-bare passauth passauth-cache passauth-cache-norevoke}"
+CASES="${CASES:-bare passauth passauth-cache passauth-cache-norevoke sqlite sqlite-cache}"
 PROFILE="${PROFILE:-}"
 QUIET_WAIT="${QUIET_WAIT:-20}"
 RETRIES="${RETRIES:-2}"

@@ -10,12 +10,18 @@
 //	passauth-cache-norevoke
 //	                    the cache without CheckRevoked: what the denylist
 //	                    lookup costs on a cache hit
+//	sqlite              passauth with CheckRevoked on a sqlstore over a
+//	                    SQLite file, opened as the demo opens its default
+//	                    database (WAL, synchronous NORMAL), no cache
+//	sqlite-cache        the same with the cache: the demo's wiring with
+//	                    VERIFY_CACHE_SIZE set
 //
 // Every case answers {"username":"johndoe"} and a newline, with
 // Content-Type application/json and Cache-Control no-store, written the
 // way the demo's writeJSON writes it (benchmarks.Me and benchmarks.BareMe),
 // behind the demo's http.Server timeouts. The passauth cases share one MemoryStore and one
-// pair of random secrets, so the one access token mebench mints at start
+// pair of random secrets (the sqlite cases their own store, in a temporary
+// directory removed at exit), so the one access token mebench mints at start
 // (subject johndoe, scope me, a day's life) is valid on all of them; it is
 // written to -token-file, never printed. Before it says it is ready,
 // mebench checks each case: 200 and the body above with the token, and
@@ -42,8 +48,14 @@ import (
 	"syscall"
 	"time"
 
+	"database/sql"
+	"net/url"
+	"path/filepath"
+
 	"github.com/passauth/passauth"
 	"github.com/passauth/passauth/benchmarks"
+	"github.com/passauth/passauth/sqlstore"
+	_ "modernc.org/sqlite" // the demo's SQLite driver
 )
 
 const subject = "johndoe"
@@ -85,6 +97,26 @@ func run(tokenFile string, cacheSize int, cpuProfile string, maxLife time.Durati
 		cfg.CheckRevoked = checkRevoked
 		return passauth.NewTokenIssuer(cfg)
 	}
+	sqliteStore, closeDB, err := openSQLite()
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	sqliteIssuer := func(cacheSize int) (*passauth.TokenIssuer, error) {
+		cfg := base
+		cfg.Store = sqliteStore
+		cfg.VerifyCacheSize = cacheSize
+		cfg.CheckRevoked = true
+		return passauth.NewTokenIssuer(cfg)
+	}
+	onSQLite, err := sqliteIssuer(0)
+	if err != nil {
+		return err
+	}
+	onSQLiteCached, err := sqliteIssuer(cacheSize)
+	if err != nil {
+		return err
+	}
 	plain, err := issuer(0, true)
 	if err != nil {
 		return err
@@ -110,6 +142,8 @@ func run(tokenFile string, cacheSize int, cpuProfile string, maxLife time.Durati
 		{"passauth", benchmarks.ProtectedMe(plain), true},
 		{"passauth-cache", benchmarks.ProtectedMe(cached), true},
 		{"passauth-cache-norevoke", benchmarks.ProtectedMe(cachedNoRevoke), true},
+		{"sqlite", benchmarks.ProtectedMe(onSQLite), true},
+		{"sqlite-cache", benchmarks.ProtectedMe(onSQLiteCached), true},
 	}
 
 	if cpuProfile != "" {
@@ -211,6 +245,37 @@ func check(url, token string, protected bool) error {
 		return fmt.Errorf("answered %d without a token", resp.StatusCode)
 	}
 	return nil
+}
+
+// openSQLite opens a sqlstore on a new SQLite file in a temporary
+// directory, with the demo's settings (examples/server/database.go), and
+// returns it with the function that closes it and removes the directory.
+func openSQLite() (passauth.Store, func(), error) {
+	dir, err := os.MkdirTemp("", "mebench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{"_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)"}, "_txlock": {"immediate"}}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "sessions.db")+"?"+q.Encode())
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	closeDB := func() {
+		_ = db.Close()
+		_ = os.RemoveAll(dir)
+	}
+	store, err := sqlstore.New(db, sqlstore.SQLite)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = store.Migrate(ctx)
+		cancel()
+	}
+	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return store, closeDB, nil
 }
 
 // randomSecret returns a fresh 32-byte secret: the tokens live only as long
