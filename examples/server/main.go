@@ -56,7 +56,8 @@
 //     replaced (a second tab, a retry after a lost answer) is answered with
 //     the session's current one instead of ending the session;
 //   - VERIFY_CACHE_SIZE: passauth.Config.VerifyCacheSize, the verified
-//     access tokens to remember (default 0: no cache);
+//     access tokens to remember (default 1024; 0 for no cache, passauth's
+//     default);
 //   - REDIS_URL: keep sessions and revocations in Redis, for example
 //     redis://127.0.0.1:6379/0 or redis://:password@host:6379/0. Client
 //     options go in the query, as redis.ParseURL reads them; unless set

@@ -63,6 +63,7 @@ func TestLoadConfig(t *testing.T) {
 		refreshTTL    time.Duration
 		hashSlots     int
 		grace         time.Duration
+		cacheSize     int
 		warn          bool
 		wantErrNaming string // a variable the error must name, "" for no error
 	}{
@@ -71,6 +72,7 @@ func TestLoadConfig(t *testing.T) {
 			env:        nil,
 			accessTTL:  15 * time.Minute,
 			refreshTTL: 24 * time.Hour,
+			cacheSize:  defaultVerifyCacheSize,
 			warn:       true,
 		},
 		{
@@ -85,6 +87,7 @@ func TestLoadConfig(t *testing.T) {
 			refresh:    envRefreshSecret,
 			accessTTL:  time.Minute,
 			refreshTTL: 10 * time.Minute,
+			cacheSize:  defaultVerifyCacheSize,
 		},
 		{
 			name: "durations win over minutes",
@@ -100,6 +103,7 @@ func TestLoadConfig(t *testing.T) {
 			refresh:    envRefreshSecret,
 			accessTTL:  90 * time.Second,
 			refreshTTL: 168 * time.Hour,
+			cacheSize:  defaultVerifyCacheSize,
 		},
 		{
 			name: "one secret and one lifetime set",
@@ -110,6 +114,7 @@ func TestLoadConfig(t *testing.T) {
 			refresh:    envRefreshSecret,
 			accessTTL:  5 * time.Minute,
 			refreshTTL: 24 * time.Hour,
+			cacheSize:  defaultVerifyCacheSize,
 			warn:       true,
 		},
 		{
@@ -123,6 +128,7 @@ func TestLoadConfig(t *testing.T) {
 			refresh:    envRefreshSecret,
 			accessTTL:  15 * time.Minute,
 			refreshTTL: 24 * time.Hour,
+			cacheSize:  defaultVerifyCacheSize,
 			hashSlots:  3,
 		},
 		{
@@ -136,6 +142,7 @@ func TestLoadConfig(t *testing.T) {
 			refresh:    envRefreshSecret,
 			accessTTL:  15 * time.Minute,
 			refreshTTL: 24 * time.Hour,
+			cacheSize:  defaultVerifyCacheSize,
 			grace:      10 * time.Second,
 		},
 		{
@@ -157,6 +164,31 @@ func TestLoadConfig(t *testing.T) {
 			name:          "refresh grace over a minute",
 			env:           map[string]string{"REFRESH_GRACE": "2m"},
 			wantErrNaming: "REFRESH_GRACE",
+		},
+		{
+			name: "verify cache off",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":  envAccessSecret,
+				"REFRESH_TOKEN_SECRET": envRefreshSecret,
+				"VERIFY_CACHE_SIZE":    "0",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  15 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+		},
+		{
+			name: "verify cache size",
+			env: map[string]string{
+				"ACCESS_TOKEN_SECRET":  envAccessSecret,
+				"REFRESH_TOKEN_SECRET": envRefreshSecret,
+				"VERIFY_CACHE_SIZE":    "50",
+			},
+			access:     envAccessSecret,
+			refresh:    envRefreshSecret,
+			accessTTL:  15 * time.Minute,
+			refreshTTL: 24 * time.Hour,
+			cacheSize:  50,
 		},
 		{
 			name:          "malformed verify cache size",
@@ -195,6 +227,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.refreshTTL, cfg.RefreshTTL)
 			assert.Equal(t, tt.hashSlots, cfg.MaxConcurrentHashes)
 			assert.Equal(t, tt.grace, cfg.RefreshGrace)
+			assert.Equal(t, tt.cacheSize, cfg.VerifyCacheSize)
 			checkSecret(t, tt.access, cfg.AccessSecret)
 			checkSecret(t, tt.refresh, cfg.RefreshSecret)
 			assert.NotEqual(t, cfg.AccessSecret, cfg.RefreshSecret)

@@ -136,6 +136,7 @@ func loadConfig(logger *slog.Logger) (passauth.Config, []string, error) {
 		}
 		cfg.RefreshGrace = d
 	}
+	cfg.VerifyCacheSize = defaultVerifyCacheSize
 	if v := os.Getenv("VERIFY_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -145,6 +146,14 @@ func loadConfig(logger *slog.Logger) (passauth.Config, []string, error) {
 	}
 	return cfg, generated, nil
 }
+
+// defaultVerifyCacheSize is the demo's Config.VerifyCacheSize when
+// VERIFY_CACHE_SIZE is unset: the library's default is no cache (a new
+// knob's zero value keeps the old behaviour), but a browser or an app
+// presents one access token for many requests, and a hit costs a few
+// percent of a verification (benchmarks/README.md, "The protected request
+// over HTTP"). Revocation is still checked on every hit.
+const defaultVerifyCacheSize = 1024
 
 // randomSecret returns 32 random bytes, base64url-encoded so that they fit in
 // an environment variable.
