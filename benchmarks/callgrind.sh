@@ -28,6 +28,7 @@
 # fewest instructions kept. Valgrind emulates a CPU without the SHA extensions, so
 # SHA-256 costs more instructions here than natively; every case pays it.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 shopt -s inherit_errexit
 
 cd "$(dirname "$0")"
@@ -37,11 +38,7 @@ SECTIONS="${SECTIONS:-common keys}"
 
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "installing valgrind" >&2
-	if [ "$(id -u)" -eq 0 ]; then
-		apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
-	else
-		sudo apt-get update -qq && sudo apt-get install -y -qq valgrind >/dev/null
-	fi
+	apt_install valgrind
 fi
 
 work="$(mktemp -d)"

@@ -46,6 +46,7 @@
 # goes to 127.0.0.1 only. A response other than 200, or a socket error,
 # fails the run.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 cd "$(dirname "$0")"
 export PATH="/usr/local/go/bin:$PATH"
@@ -68,12 +69,7 @@ read -r -a cases <<<"$CASES"
 
 if ! command -v wrk >/dev/null 2>&1; then
 	echo "wrk.sh: installing wrk" >&2
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
-	fi
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+	apt_install wrk
 fi
 pin_server=(taskset -c "$SERVER_CPU")
 pin_load=(taskset -c "$LOAD_CPU")

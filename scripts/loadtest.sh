@@ -30,6 +30,7 @@
 # bounded in time; the whole run takes under a minute. Traffic goes to
 # 127.0.0.1 only. The server is always stopped at the end.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -39,31 +40,8 @@ export LOADTEST_USERNAME=johndoe LOADTEST_PASSWORD=secret # the demo's user
 
 if ! command -v wrk >/dev/null 2>&1; then
 	echo "loadtest: installing wrk" >&2
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
-	fi
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+	apt_install wrk
 fi
-
-# free_port prints a loopback TCP port nobody listens on.
-free_port() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-		return
-	fi
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo "loadtest: no free port found" >&2
-	return 1
-}
 
 dir=$(mktemp -d)
 server_pid=""

@@ -25,6 +25,7 @@
 # the script makes the test mandatory and keeps its screenshots in
 # artifacts/.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -67,14 +68,7 @@ install_deps() {
 	fi
 	if [ "${#pkgs[@]}" -gt 0 ]; then
 		step "installing ${pkgs[*]} from Debian's packages"
-		local sudo=""
-		if [ "$(id -u)" -ne 0 ]; then
-			sudo="sudo"
-		fi
-		$sudo apt-get update -qq
-		# The redis-server and postgresql packages may start system-wide
-		# servers on ports 6379 and 5432; the tests start their own.
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+		apt_install "${pkgs[@]}"
 	fi
 
 	local cache="${XDG_CACHE_HOME:-$HOME/.cache}/passauth/swagger-ui-dist"

@@ -24,6 +24,7 @@
 # WITH_POSTGRES_FAST=1 to turn fsync, synchronous_commit and full_page_writes
 # off, which loses nothing a throw-away server needs.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "$#" -eq 0 ]; then
 	echo "usage: $0 COMMAND [ARG...]" >&2
@@ -46,14 +47,7 @@ bindir() {
 bin=$(bindir)
 if [ -z "$bin" ]; then
 	echo "with-postgres: installing postgresql" >&2
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
-	fi
-	$sudo apt-get update -qq
-	# The package may create and start a system-wide cluster on port 5432;
-	# ours is separate.
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+	apt_install postgresql
 	bin=$(bindir)
 	if [ -z "$bin" ]; then
 		echo "with-postgres: no initdb under /usr/lib/postgresql/*/bin after installing postgresql" >&2
@@ -73,24 +67,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	as=(runuser -u "$user" --)
 fi
-
-# free_port prints a loopback TCP port nobody listens on.
-free_port() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-		return
-	fi
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo "with-postgres: no free port found" >&2
-	return 1
-}
 
 dir=$(mktemp -d)
 chmod 755 "$dir"

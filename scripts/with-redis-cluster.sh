@@ -22,6 +22,7 @@
 # Every wait is bounded. cluster-node-timeout is 2 s, so that a stopped
 # node is noticed quickly; the tests promote replicas themselves.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "$#" -eq 0 ]; then
 	echo "usage: $0 COMMAND [ARG...]" >&2
@@ -34,12 +35,7 @@ fi
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
 	echo "with-redis-cluster: installing redis-server" >&2
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
-	fi
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+	apt_install redis-server
 	# The package may start a system-wide server on port 6379; ours are separate.
 fi
 
