@@ -305,6 +305,7 @@ func TestJWKSHandler(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "application/jwk-set+json", rec.Header().Get("Content-Type"))
 	assert.Equal(t, "public, max-age=300", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 	var set struct {
 		Keys []map[string]string `json:"keys"`
 	}
@@ -325,6 +326,7 @@ func TestJWKSHandler(t *testing.T) {
 	rec = do(t, h, httpReq{method: http.MethodPost})
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), "on an error too")
 
 	rec = do(t, newFixture(t).iss.JWKSHandler(), httpReq{method: http.MethodGet})
 	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String(), "secrets only: an empty set")
@@ -342,6 +344,8 @@ func TestMetadataHandler(t *testing.T) {
 	require.NoError(t, err)
 	rec := do(t, h, httpReq{method: http.MethodGet})
 	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 	assert.JSONEq(t, `{
 		"issuer": "https://auth.example.test/tenant",
 		"token_endpoint": "https://auth.example.test/tenant/token",

@@ -283,3 +283,36 @@ func (s *hungStore) Allow(ctx context.Context, _ string) (time.Duration, error) 
 	return 0, s.wait(ctx)
 }
 func (s *hungStore) Forgive(ctx context.Context, _ string) error { return s.wait(ctx) }
+
+// TestRefreshWithinLeewayAfterExpiry: a refresh token presented after its
+// exp but within Config.Leeway still verifies, so its family must still be
+// in the store and the refresh succeeds; past the leeway it is expired
+// (ErrTokenExpired), not unknown. It runs on the real clock, by which a
+// MemoryStore expires its records.
+func TestRefreshWithinLeewayAfterExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	realClock := func(leeway time.Duration) func(*passauth.Config) {
+		return func(c *passauth.Config) {
+			c.Now, c.Leeway = nil, leeway
+			c.AccessTTL, c.RefreshTTL = time.Second, 2*time.Second
+			c.Store = passauth.NewMemoryStore()
+		}
+	}
+	within, without := newIssuer(t, realClock(3*time.Second)), newIssuer(t, realClock(0))
+	p, err := within.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+	q, err := without.IssuePair(ctx, "alice")
+	require.NoError(t, err)
+	c, err := within.VerifyRefresh(ctx, p.RefreshToken)
+	require.NoError(t, err)
+	// exp is in whole seconds: past both tokens' exp, well within 3 s of it.
+	time.Sleep(time.Until(c.ExpiresAt.Add(1200 * time.Millisecond)))
+
+	next, err := within.Refresh(ctx, p.RefreshToken)
+	require.NoError(t, err, "a refresh token within the leeway after its exp")
+	_, err = within.VerifyRefresh(ctx, next.RefreshToken)
+	assert.NoError(t, err)
+	_, err = without.Refresh(ctx, q.RefreshToken)
+	assert.ErrorIs(t, err, passauth.ErrTokenExpired, "no leeway: expired")
+}
