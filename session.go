@@ -130,7 +130,8 @@ func (iss *TokenIssuer) startSession(ctx context.Context, subject string, o issu
 // are refused at once. Revoking an access token denies that token until it
 // expires (which only Config.CheckRevoked enforces); past three access
 // tokens of one session within an AccessTTL, the whole session is revoked
-// instead, so that no session can fill the store with denials.
+// instead, so that no session can fill the store with denials. The count
+// is kept in the issuer's memory: across N replicas, up to 3 × N.
 //
 // Revoke needs Config.Store. It returns an error matching ErrTokenInvalid
 // when token is not a valid token of this issuer (expired included: there is
