@@ -129,9 +129,8 @@ func (iss *TokenIssuer) startSession(ctx context.Context, subject string, o issu
 // refresh fails and, with Config.CheckRevoked, the session's access tokens
 // are refused at once. Revoking an access token denies that token until it
 // expires (which only Config.CheckRevoked enforces); past three access
-// tokens of one session within an AccessTTL, the whole session is revoked
-// instead, so that no session can fill the store with denials. The count
-// is kept in the issuer's memory: across N replicas, up to 3 × N.
+// tokens of one session within an AccessTTL (counted per replica), the
+// whole session is revoked instead: no session can fill the store.
 //
 // Revoke needs Config.Store. It returns an error matching ErrTokenInvalid
 // when token is not a valid token of this issuer (expired included: there is
