@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,11 @@ type remoteKeys struct {
 	maxStale time.Duration
 	now      func() time.Time
 	emit     func(context.Context, Event)
+
+	// freshUntil is, in Unix nanoseconds, the expiry of the set in use
+	// while its last fetch worked, else 0: until then, ready has nothing
+	// to do and takes no lock.
+	freshUntil atomic.Int64
 
 	mu       sync.Mutex
 	jwksURL  string        // found by discovery when discover is set
@@ -34,6 +40,9 @@ type remoteKeys struct {
 // maxStale.
 func (r *remoteKeys) ready(ctx context.Context) error {
 	now := r.now()
+	if now.UnixNano() < r.freshUntil.Load() {
+		return nil
+	}
 	r.mu.Lock()
 	if r.fetched.IsZero() {
 		done := r.inflight
@@ -134,6 +143,7 @@ func (r *remoteKeys) fetch() {
 	defer r.mu.Unlock()
 	r.inflight, r.lastErr = nil, err
 	if err != nil {
+		r.freshUntil.Store(0)
 		r.expires = now.Add(min(r.interval, minKeysAge)) // try again soon
 		r.emit(ctx, Event{Kind: EventKeysRefreshFailed, Err: err})
 		return
@@ -143,6 +153,7 @@ func (r *remoteKeys) fetch() {
 	}
 	r.src.store(set)
 	r.fetched, r.expires = now, now.Add(max(age, minKeysAge))
+	r.freshUntil.Store(r.expires.UnixNano())
 	r.emit(ctx, Event{Kind: EventKeysRefreshed})
 }
 

@@ -82,7 +82,9 @@ type VerifierConfig struct {
 // the most with the Verifier's own client); the Verifier starts no other
 // and needs no Close.
 //
-// A Verifier is safe for concurrent use; verification takes no lock.
+// A Verifier is safe for concurrent use. While its key set is fresh,
+// verification takes no lock; it takes one, briefly, to start a fetch or to
+// read the outcome of a failed one.
 type Verifier struct {
 	tokens  tokens
 	onEvent func(context.Context, Event)

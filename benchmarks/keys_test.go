@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,9 @@ import (
 //   - passauth: (*TokenIssuer).VerifyAccess;
 //   - passauth-verifier: (*Verifier).VerifyAccess with the public key given
 //     in VerifierConfig.Keys (the cached-key path: nothing is fetched);
+//   - passauth-verifier-jwks: the same with the key set fetched from the
+//     issuer's JWKSHandler over loopback HTTP (fetched once, before the
+//     timer: what a resource server such as examples/resource runs);
 //   - passauth-cache-hit, passauth-verifier-cache-hit: the same with
 //     VerifyCacheSize 1024 and the token already cached.
 //
@@ -71,6 +75,9 @@ func BenchmarkVerifyKeys(b *testing.B) {
 			if alg != "HS256" { // a Verifier holds public keys only
 				b.Run("case=passauth-verifier", func(b *testing.B) {
 					benchVerifierVerify(b, ctx, newKeysVerifier(b, k, 0, stoppedClock), token)
+				})
+				b.Run("case=passauth-verifier-jwks", func(b *testing.B) {
+					benchVerifierVerify(b, ctx, newJWKSVerifier(b, iss), token)
 				})
 			}
 			b.Run("case=passauth-cache-hit", func(b *testing.B) {
@@ -336,6 +343,26 @@ func newKeysVerifier(tb testing.TB, k algKey, cacheSize int, now func() time.Tim
 		Now:             now,
 	})
 	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// newJWKSVerifier is a Verifier of iss's tokens that fetches iss's JWK Set
+// from a loopback server, once, before it returns, on the stopped clock.
+func newJWKSVerifier(tb testing.TB, iss *passauth.TokenIssuer) *passauth.Verifier {
+	tb.Helper()
+	srv := httptest.NewServer(iss.JWKSHandler())
+	tb.Cleanup(srv.Close)
+	v, err := passauth.NewVerifier(passauth.VerifierConfig{
+		Issuer:  keysIssuer,
+		JWKSURL: srv.URL,
+		Now:     stoppedClock,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := v.Refresh(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	return v
