@@ -44,7 +44,8 @@ type VerifierConfig struct {
 
 	// RefetchInterval is the least time between two fetches that a token
 	// naming an unknown key may cause, so that a flood of such tokens costs
-	// the issuer one fetch per interval. Zero means 30 s.
+	// the issuer one fetch per interval. Zero means 30 s; under a second is
+	// refused.
 	RefetchInterval time.Duration
 
 	// MaxStale is how long the last good key set keeps serving while every
@@ -111,6 +112,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		return nil, errors.New("passauth: VerifierConfig.VerifyCacheSize is negative")
 	case cfg.RefetchInterval < 0 || cfg.MaxStale < 0:
 		return nil, errors.New("passauth: VerifierConfig.RefetchInterval or MaxStale is negative")
+	case cfg.RefetchInterval > 0 && cfg.RefetchInterval < time.Second:
+		return nil, errors.New("passauth: VerifierConfig.RefetchInterval is under a second: a flood of unknown keys would refetch without pause")
 	}
 	v := &Verifier{onEvent: cfg.OnEvent}
 	set := &keySet{byID: map[string]*key{}}

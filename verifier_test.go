@@ -310,7 +310,8 @@ func TestVerifierDiscovery(t *testing.T) {
 }
 
 // TestVerifierFetchLimits checks the fetch's own limits: https only (http
-// on loopback), no redirect to plain http, at most 1 MiB.
+// on loopback), no redirect to plain http, at most 1 MiB, no refetch
+// interval under a second.
 func TestVerifierFetchLimits(t *testing.T) {
 	t.Parallel()
 	for name, cfg := range map[string]passauth.VerifierConfig{
@@ -321,6 +322,8 @@ func TestVerifierFetchLimits(t *testing.T) {
 		"discover, no URL": {Issuer: "my-service", Discover: true},
 		"a private key":    {Issuer: testIssuerName, Keys: []passauth.Key{passauth.SigningKey(edKey())}},
 		"a secret":         {Issuer: testIssuerName, Keys: []passauth.Key{passauth.SecretKey(testAccessSecret)}},
+		"refetch under 1s": {Issuer: testIssuerName, JWKSURL: "https://keys.example.test/jwks.json", RefetchInterval: 999 * time.Millisecond},
+		"negative refetch": {Issuer: testIssuerName, JWKSURL: "https://keys.example.test/jwks.json", RefetchInterval: -time.Second},
 	} {
 		_, err := passauth.NewVerifier(cfg)
 		assert.Error(t, err, name)
