@@ -13,17 +13,27 @@
 //
 // # Tokens
 //
-// A [TokenIssuer] signs access and refresh tokens with HS256 and two
-// different secrets of at least 32 bytes (RFC 7518 §3.2). Access tokens carry
-// the header "typ": "at+jwt" of RFC 9068, refresh tokens "typ": "rt+jwt", and
-// each is verified only with its own secret and its own type, so neither is
-// ever accepted as the other. Every token has "sub", "iat", "exp" and a
-// random "jti", and "scope" when a scope was granted; "iss" and "aud" when
-// [Config] sets them. Verification accepts HS256 only, requires "exp" and a
-// non-empty "sub", and fails with errors that match [ErrTokenInvalid], and
-// also [ErrTokenExpired] for an expired token. Config.VerifyCacheSize turns
-// on a bounded cache of verified access tokens for services that see the
-// same token many times.
+// A [TokenIssuer] signs access and refresh tokens as JWTs with keys of its
+// own for each kind: by default two different secrets of at least 32 bytes
+// (HS256, RFC 7518 §3.2); with Config.AccessKeys and Config.RefreshKeys, key
+// lists whose first key signs and whose every key verifies the tokens whose
+// "kid" names it ([Key]: [SecretKey], [SigningKey] for Ed25519, P-256 or
+// RSA access tokens, [VerifyingKey] for a key published ahead or retired).
+// The algorithm follows the key, never the token. Access tokens carry the
+// header "typ": "at+jwt" of RFC 9068, refresh tokens "typ": "rt+jwt", and
+// each is verified only with its own kind's keys and type, so neither is
+// ever accepted as the other. Every token has "sub", "iat", "exp", a random
+// "jti" and its session's "sid" and "auth_time", and "scope" when a scope
+// was granted; "iss" and "aud" when [Config] sets them. Verification
+// requires "exp" and a non-empty "sub", and fails with errors that match
+// [ErrTokenInvalid], and also [ErrTokenExpired] for an expired token.
+// Config.VerifyCacheSize turns on a bounded cache of verified access tokens
+// for services that see the same token many times.
+//
+// [TokenIssuer.JWKSHandler] publishes the public access-token keys (RFC
+// 7517) and [TokenIssuer.MetadataHandler] the RFC 8414 metadata; a
+// [Verifier] checks the access tokens in another service with those public
+// keys, known ahead or fetched, and no secret.
 //
 // # Passwords
 //
@@ -72,8 +82,9 @@
 //
 // What matters for security is fixed, not configured: the algorithm of each
 // key (HS256 for secrets), the required claims, the token types and the
-// separation of the two kinds of keys. Request bodies are capped ([Config].MaxBodyBytes); malformed input
-// is answered with a 4xx, never a 500 or a panic. No error, response or
+// separation of the two kinds of keys. Request bodies are capped
+// ([Config].MaxBodyBytes); malformed input is answered with a 4xx, never a
+// 500 or a panic. No error, response or
 // description ever contains a token, a secret or a password, and the package
 // does not log. An unknown user name, a wrong password, a disabled account
 // and an account without a usable hash are rejected after the same
@@ -93,8 +104,7 @@
 // never with a fallback; every store call is bounded by Config.StoreTimeout
 // and every failure raises [EventStoreUnavailable]. Replicas' clocks must
 // agree within Config.Leeway: tokens are judged by the local clock, and
-// RevokeSubject ends the sessions whose login time is before it. [MemoryStore] keeps the state in the process; the
-// module github.com/passauth/passauth/redisstore shares it through Redis.
+// RevokeSubject ends the sessions whose login time is before it.
 //
 // The password grant is meant for first-party clients only (RFC 9700 §2.4);
 // passauth records but does not authenticate clients.
@@ -104,4 +114,25 @@
 // examples/server does.
 //
 // A TokenIssuer is immutable after construction and safe for concurrent use.
+//
+// # Reading the code
+//
+// Each concept has one file, named after it. A login, a refresh and a
+// protected request read in this order:
+//
+//   - login: issuer.go (TokenIssuer and its three parts), handlers.go
+//     (TokenHandler), request.go and body.go (parsing the form), login.go
+//     (passwordGrant, the limiters of limiter.go, the hashing slots),
+//     scope.go (parseScope, grant), session.go (startSession, rotate),
+//     issue.go (mint), token.go (sign), then back in handlers.go;
+//   - refresh: handlers.go (RefreshHandler), request.go, session.go (refresh,
+//     the whole story), token.go and keyset.go (verify, keyFor), scope.go
+//     (regrant), then mint and rotate again;
+//   - protected request: middleware.go (Authenticate), request.go
+//     (bearerToken), token.go (VerifyAccess), cache.go, session.go
+//     (checkDenied, with Config.CheckRevoked), claims.go (ClaimsFromContext)
+//     and scope.go (RequireScope).
+//
+// Every error and prebuilt answer is in errors.go; every Store call in
+// session.go.
 package passauth

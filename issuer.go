@@ -4,9 +4,10 @@ import "context"
 
 // TokenIssuer issues and verifies the access and refresh tokens of one
 // service, runs its login sessions and serves its OAuth 2.0 endpoints:
-// HS256-signed JWTs (RFC 7519) with the "typ" header of RFC 9068 for access
-// tokens, a distinct type for refresh tokens, and a separate secret for
-// each.
+// JWTs (RFC 7519) with the "typ" header of RFC 9068 for access tokens and a
+// distinct type for refresh tokens, each kind signed with keys of its own
+// (HS256 secrets by default; Ed25519, P-256 or RSA keys for access tokens
+// with Config.AccessKeys).
 //
 // A TokenIssuer is immutable after NewTokenIssuer returns it and is safe for
 // concurrent use by any number of goroutines; verification takes no locks.
