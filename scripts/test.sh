@@ -141,13 +141,15 @@ done
 step "benchmarks/wrk.sh, smoke mode"
 SMOKE=1 ./benchmarks/wrk.sh >/dev/null
 
-# The allocation guard of the middleware must have run, not skipped: it
-# skips only under -race.
-step "the middleware's allocation guard ran"
-guard=$(go test -count=1 -run '^TestAuthenticateAllocations$' -v .)
-if ! grep -q -- '--- PASS: TestAuthenticateAllocations' <<<"$guard"; then
-	echo "$guard"; echo "TestAuthenticateAllocations did not pass"; exit 1
-fi
+# The allocation guards of the middleware and the revocation check must
+# have run, not skipped: they skip only under -race.
+step "the allocation guards ran"
+guard=$(go test -count=1 -run '^(TestAuthenticateAllocations|TestCheckRevokedAllocations)$' -v .)
+for name in TestAuthenticateAllocations TestCheckRevokedAllocations; do
+	if ! grep -q -- "--- PASS: $name" <<<"$guard"; then
+		echo "$guard"; echo "$name did not pass"; exit 1
+	fi
+done
 
 step "release: a fresh module fetches the root, redisstore and sqlstore at their tags"
 ./scripts/release-test.sh
