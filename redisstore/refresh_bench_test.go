@@ -31,10 +31,12 @@ func onEachRedis(b *testing.B, bench func(b *testing.B, c redis.UniversalClient,
 // the refresh token, issue the next pair and rotate, checking the session's
 // and the subject's denials, in one script call, one round trip. The root
 // module's BenchmarkRefresh has the stateless and memory figures.
+// "cluster-replicas" is the cluster with WithReplicas(1, 200ms): the script
+// and WAIT in one pipeline, so the cost of waiting for a replica.
 func BenchmarkRefreshRedis(b *testing.B) {
-	onEachRedis(b, func(b *testing.B, c redis.UniversalClient, prefix string) {
+	refresh := func(b *testing.B, c redis.UniversalClient, opts ...redisstore.Option) {
 		cfg := testConfig()
-		cfg.Store = redisstore.New(c, redisstore.WithPrefix(prefix))
+		cfg.Store = redisstore.New(c, opts...)
 		iss, err := passauth.NewTokenIssuer(cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -50,6 +52,13 @@ func BenchmarkRefreshRedis(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+	onEachRedis(b, func(b *testing.B, c redis.UniversalClient, prefix string) {
+		refresh(b, c, redisstore.WithPrefix(prefix))
+	})
+	b.Run("cluster-replicas", func(b *testing.B) {
+		c := newClusterClient(b, nil)
+		refresh(b, c, redisstore.WithPrefix(clusterPrefix(b, c)), redisstore.WithReplicas(1, 200*time.Millisecond))
 	})
 }
 
