@@ -1,5 +1,8 @@
 package passauth_test
 
+// NewTokenIssuer's checks of a Config: what it refuses and what it
+// accepts. ConfigFromEnv is tested in env_test.go.
+
 import (
 	"bytes"
 	"context"
@@ -126,144 +129,7 @@ var configEnvVars = []string{
 	"ACCESS_TOKEN_PREVIOUS_SECRET", "REFRESH_TOKEN_PREVIOUS_SECRET",
 }
 
-// setConfigEnv clears every variable ConfigFromEnv reads (an empty value
-// counts as unset) and then sets env. It uses t.Setenv, so the test must not
-// be parallel.
-func setConfigEnv(t *testing.T, env map[string]string) {
-	t.Helper()
-	for _, name := range configEnvVars {
-		t.Setenv(name, "")
-	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-}
-
 const (
 	envAccessSecret  = "env-access-secret-value-0123456789abcdef"
 	envRefreshSecret = "env-refresh-secret-value-0123456789abcdef"
 )
-
-// TestConfigFromEnv is not parallel: it sets environment variables.
-func TestConfigFromEnv(t *testing.T) {
-	seed := map[string]string{
-		"ACCESS_TOKEN_SECRET":          envAccessSecret,
-		"REFRESH_TOKEN_SECRET":         envRefreshSecret,
-		"ACCESS_TOKEN_EXPIRE_MINUTES":  "30",
-		"REFRESH_TOKEN_EXPIRE_MINUTES": "10080",
-	}
-	with := func(extra map[string]string) map[string]string {
-		m := make(map[string]string, len(seed)+len(extra))
-		for k, v := range seed {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
-	tests := []struct {
-		name        string
-		env         map[string]string
-		wantAccess  time.Duration
-		wantRefresh time.Duration
-	}{
-		{"seed variables", seed, 30 * time.Minute, 7 * 24 * time.Hour},
-		{"ACCESS_TOKEN_TTL wins", with(map[string]string{"ACCESS_TOKEN_TTL": "90s"}), 90 * time.Second, 7 * 24 * time.Hour},
-		{"REFRESH_TOKEN_TTL wins", with(map[string]string{"REFRESH_TOKEN_TTL": "36h"}), 30 * time.Minute, 36 * time.Hour},
-		{"both TTLs without minutes", map[string]string{
-			"ACCESS_TOKEN_SECRET":  envAccessSecret,
-			"REFRESH_TOKEN_SECRET": envRefreshSecret,
-			"ACCESS_TOKEN_TTL":     "5m",
-			"REFRESH_TOKEN_TTL":    "1h30m",
-		}, 5 * time.Minute, 90 * time.Minute},
-		{"TTL wins over malformed minutes", with(map[string]string{
-			"ACCESS_TOKEN_EXPIRE_MINUTES": "abc",
-			"ACCESS_TOKEN_TTL":            "2m",
-		}), 2 * time.Minute, 7 * 24 * time.Hour},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			setConfigEnv(t, tc.env)
-			cfg, err := passauth.ConfigFromEnv()
-			require.NoError(t, err)
-			assert.Equal(t, []byte(envAccessSecret), cfg.AccessSecret)
-			assert.Equal(t, []byte(envRefreshSecret), cfg.RefreshSecret)
-			assert.Equal(t, tc.wantAccess, cfg.AccessTTL)
-			assert.Equal(t, tc.wantRefresh, cfg.RefreshTTL)
-
-			iss, err := passauth.NewTokenIssuer(cfg)
-			require.NoError(t, err)
-			pair, err := iss.IssuePair(context.Background(), "alice")
-			require.NoError(t, err)
-			assert.Equal(t, int64(tc.wantAccess/time.Second), pair.ExpiresIn)
-		})
-	}
-}
-
-// TestConfigFromEnvErrors is not parallel: it sets environment variables.
-func TestConfigFromEnvErrors(t *testing.T) {
-	seed := map[string]string{
-		"ACCESS_TOKEN_SECRET":          envAccessSecret,
-		"REFRESH_TOKEN_SECRET":         envRefreshSecret,
-		"ACCESS_TOKEN_EXPIRE_MINUTES":  "30",
-		"REFRESH_TOKEN_EXPIRE_MINUTES": "10080",
-	}
-	tests := []struct {
-		name    string
-		set     map[string]string // applied over seed; "" unsets
-		varName string            // the variable the error must name
-		value   string            // a value the error must not repeat
-	}{
-		{"missing ACCESS_TOKEN_SECRET", map[string]string{"ACCESS_TOKEN_SECRET": ""}, "ACCESS_TOKEN_SECRET", envRefreshSecret},
-		{"missing REFRESH_TOKEN_SECRET", map[string]string{"REFRESH_TOKEN_SECRET": ""}, "REFRESH_TOKEN_SECRET", envAccessSecret},
-		{"missing access TTL", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": ""}, "ACCESS_TOKEN_EXPIRE_MINUTES", envAccessSecret},
-		{"missing refresh TTL", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": ""}, "REFRESH_TOKEN_EXPIRE_MINUTES", envRefreshSecret},
-		{"access minutes abc", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "abc-sentinel"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "abc-sentinel"},
-		{"access minutes -1", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "-1"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "-1"},
-		{"access minutes fractional", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "1.5"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "1.5"},
-		{"access minutes overflow", map[string]string{"ACCESS_TOKEN_EXPIRE_MINUTES": "99999999999999"}, "ACCESS_TOKEN_EXPIRE_MINUTES", "99999999999999"},
-		{"refresh minutes abc", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "abc-sentinel"}, "REFRESH_TOKEN_EXPIRE_MINUTES", "abc-sentinel"},
-		{"refresh minutes -1", map[string]string{"REFRESH_TOKEN_EXPIRE_MINUTES": "-1"}, "REFRESH_TOKEN_EXPIRE_MINUTES", "-1"},
-		{"access TTL malformed", map[string]string{"ACCESS_TOKEN_TTL": "15 minutes-sentinel"}, "ACCESS_TOKEN_TTL", "15 minutes-sentinel"},
-		{"access TTL without unit", map[string]string{"ACCESS_TOKEN_TTL": "900"}, "ACCESS_TOKEN_TTL", "900"},
-		{"refresh TTL malformed", map[string]string{"REFRESH_TOKEN_TTL": "week-sentinel"}, "REFRESH_TOKEN_TTL", "week-sentinel"},
-		{"short ACCESS_TOKEN_SECRET", map[string]string{"ACCESS_TOKEN_SECRET": "short-secret-sentinel"}, "ACCESS_TOKEN_SECRET", "short-secret-sentinel"},
-		{"short REFRESH_TOKEN_SECRET", map[string]string{"REFRESH_TOKEN_SECRET": "short-secret-sentinel"}, "REFRESH_TOKEN_SECRET", "short-secret-sentinel"},
-		{"short ACCESS_TOKEN_PREVIOUS_SECRET", map[string]string{"ACCESS_TOKEN_PREVIOUS_SECRET": "short-secret-sentinel"}, "ACCESS_TOKEN_PREVIOUS_SECRET", "short-secret-sentinel"},
-		{"short REFRESH_TOKEN_PREVIOUS_SECRET", map[string]string{"REFRESH_TOKEN_PREVIOUS_SECRET": "short-secret-sentinel"}, "REFRESH_TOKEN_PREVIOUS_SECRET", "short-secret-sentinel"},
-		{"equal secrets", map[string]string{"REFRESH_TOKEN_SECRET": envAccessSecret}, "REFRESH_TOKEN_SECRET", envAccessSecret},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			env := make(map[string]string, len(seed)+len(tc.set))
-			for k, v := range seed {
-				env[k] = v
-			}
-			for k, v := range tc.set {
-				env[k] = v
-			}
-			setConfigEnv(t, env)
-			cfg, err := passauth.ConfigFromEnv()
-			require.Error(t, err)
-			assert.Equal(t, passauth.Config{}, cfg)
-			msg := err.Error()
-			assert.Contains(t, msg, tc.varName)
-			assert.NotContains(t, msg, tc.value)
-			if strings.Contains(tc.varName, "SECRET") {
-				assert.Contains(t, msg, "openssl rand -base64 48", "the error says how to make a secret")
-			}
-			assert.NotContains(t, msg, envAccessSecret)
-			assert.NotContains(t, msg, envRefreshSecret)
-		})
-	}
-
-	t.Run("all missing names every variable", func(t *testing.T) {
-		setConfigEnv(t, nil)
-		_, err := passauth.ConfigFromEnv()
-		require.Error(t, err)
-		for _, name := range []string{"ACCESS_TOKEN_SECRET", "REFRESH_TOKEN_SECRET", "ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_MINUTES"} {
-			assert.Contains(t, err.Error(), name)
-		}
-	})
-}

@@ -1,8 +1,7 @@
 package passauth_test
 
-// Keys: key IDs, rotation of secrets and of asymmetric keys with nobody
-// logged out, the JWKS and metadata documents, the attacks on key
-// selection, and keys from the environment.
+// Keys: key IDs, asymmetric access tokens, the rollover of a signing key
+// with nobody logged out, and the key fields NewTokenIssuer refuses.
 
 import (
 	"context"
@@ -12,16 +11,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -151,43 +146,6 @@ func TestAsymmetricAccessTokens(t *testing.T) {
 	}
 }
 
-// TestSecretRotation rotates both secrets with nobody logged out: tokens
-// minted before tokens named their key (no "kid"), and tokens of the
-// previous secret, verify and refresh on an issuer that signs with the new
-// secret and keeps the previous one listed; its new tokens name the new
-// secret. Once the previous secret is retired, its tokens are refused.
-func TestSecretRotation(t *testing.T) {
-	t.Parallel()
-	store := passauth.NewMemoryStore()
-	old := newFixture(t, withStore(store))
-	before := old.login(t, "alice")
-	noKID := mintHS256(t, map[string]any{"kid": nil}, map[string]any{"iat": old.clock.Now().Unix(), "exp": old.clock.Now().Add(time.Minute).Unix()})
-
-	newAccess := []byte("tests: the NEXT access secret, 32+ bytes!")
-	newRefresh := []byte("tests: the NEXT refresh secret, 32+ bytes")
-	rotated := fixtureOnClockOf(t, old, withStore(store), func(c *passauth.Config) {
-		c.AccessSecret, c.RefreshSecret = nil, nil
-		c.AccessKeys = []passauth.Key{passauth.SecretKey(newAccess), passauth.SecretKey(testAccessSecret)}
-		c.RefreshKeys = []passauth.Key{passauth.SecretKey(newRefresh), passauth.SecretKey(testRefreshSecret)}
-	})
-	assert.Equal(t, http.StatusNoContent, rotated.authStatus(t, before.AccessToken), "an access token of the previous secret")
-	assert.Equal(t, http.StatusNoContent, rotated.authStatus(t, noKID), "an access token without kid")
-	next := requirePair(t, rotated.viaRefresh(t, before.RefreshToken))
-	assert.Equal(t, passauth.SecretKey(newAccess).ID(), tokenHeader(t, next.AccessToken)["kid"])
-	assert.Equal(t, passauth.SecretKey(newRefresh).ID(), tokenHeader(t, next.RefreshToken)["kid"])
-	assert.Equal(t, http.StatusNoContent, rotated.authStatus(t, next.AccessToken))
-
-	// The old issuer does not know the new secret; the retired one is gone.
-	assert.Equal(t, http.StatusUnauthorized, old.authStatus(t, next.AccessToken))
-	retired := fixtureOnClockOf(t, old, withStore(store), func(c *passauth.Config) {
-		c.AccessSecret, c.RefreshSecret = newAccess, newRefresh
-	})
-	assert.Equal(t, http.StatusNoContent, retired.authStatus(t, next.AccessToken))
-	assert.Equal(t, http.StatusUnauthorized, retired.authStatus(t, before.AccessToken))
-	assert.Equal(t, http.StatusUnauthorized, retired.authStatus(t, noKID))
-	requirePair(t, retired.viaRefresh(t, next.RefreshToken))
-}
-
 // TestAsymmetricRollover walks the rollover recipe of the README: publish
 // the next key, wait, sign with it, wait, retire the old one. At every step
 // a Verifier that fetches the issuer's JWKS accepts every token still in
@@ -290,214 +248,5 @@ func TestKeysConfigRejects(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), string(testRefreshSecret))
 		})
-	}
-}
-
-// TestJWKSHandler checks the JWK Set of the public access keys: every one,
-// the signing key first, each with kty, kid, alg and use and its public
-// members only; none for secrets; public caching; GET and HEAD only.
-func TestJWKSHandler(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, withAccessKeys(passauth.SigningKey(edKey()), passauth.VerifyingKey(ecKey().Public()),
-		passauth.VerifyingKey(rsaKey().Public()), passauth.SecretKey([]byte("tests: an old access secret, 32+ bytes"))))
-	h := f.iss.JWKSHandler()
-	rec := do(t, h, httpReq{method: http.MethodGet})
-	require.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, "application/jwk-set+json", rec.Header().Get("Content-Type"))
-	assert.Equal(t, "public, max-age=300", rec.Header().Get("Cache-Control"))
-	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
-	var set struct {
-		Keys []map[string]string `json:"keys"`
-	}
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &set))
-	require.Len(t, set.Keys, 3, "the three public keys, not the secret")
-	want := []struct{ kty, alg string }{{"OKP", "EdDSA"}, {"EC", "ES256"}, {"RSA", "RS256"}}
-	for i, k := range set.Keys {
-		assert.Equal(t, want[i].kty, k["kty"])
-		assert.Equal(t, want[i].alg, k["alg"])
-		assert.Equal(t, "sig", k["use"])
-		assert.NotEmpty(t, k["kid"])
-		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
-			assert.NotContains(t, k, private)
-		}
-	}
-	assert.Equal(t, passauth.SigningKey(edKey()).ID(), set.Keys[0]["kid"])
-	assert.Empty(t, do(t, h, httpReq{method: http.MethodHead}).Body.String())
-	rec = do(t, h, httpReq{method: http.MethodPost})
-	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
-	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
-	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), "on an error too")
-
-	rec = do(t, newFixture(t).iss.JWKSHandler(), httpReq{method: http.MethodGet})
-	assert.JSONEq(t, `{"keys":[]}`, rec.Body.String(), "secrets only: an empty set")
-}
-
-// TestMetadataHandler checks the RFC 8414 document and what the handler
-// refuses.
-func TestMetadataHandler(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, withIssuer("https://auth.example.test/tenant"), withMemoryStore)
-	h, err := f.iss.MetadataHandler(passauth.Metadata{
-		TokenEndpoint: "/tenant/token", JWKSURI: "https://keys.example.test/jwks.json",
-		RevocationEndpoint: "revoke", Scopes: []string{"me", "items"},
-	})
-	require.NoError(t, err)
-	rec := do(t, h, httpReq{method: http.MethodGet})
-	require.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
-	assert.JSONEq(t, `{
-		"issuer": "https://auth.example.test/tenant",
-		"token_endpoint": "https://auth.example.test/tenant/token",
-		"jwks_uri": "https://keys.example.test/jwks.json",
-		"revocation_endpoint": "https://auth.example.test/revoke",
-		"scopes_supported": ["me", "items"],
-		"response_types_supported": [],
-		"grant_types_supported": ["password", "refresh_token"],
-		"token_endpoint_auth_methods_supported": ["none"],
-		"revocation_endpoint_auth_methods_supported": ["none"]
-	}`, rec.Body.String())
-
-	for name, issuer := range map[string]string{
-		"no issuer": "", "not a URL": "my-service", "http": "http://auth.example.test",
-		"a query": "https://auth.example.test/?t=1", "a fragment": "https://auth.example.test/#x",
-	} {
-		_, err := newFixture(t, withIssuer(issuer)).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
-		assert.Error(t, err, name)
-	}
-	_, err = newFixture(t, withIssuer("http://127.0.0.1:8000")).iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "/token"})
-	assert.NoError(t, err, "http on loopback, for development")
-	_, err = f.iss.MetadataHandler(passauth.Metadata{})
-	assert.Error(t, err, "no token endpoint")
-	_, err = f.iss.MetadataHandler(passauth.Metadata{TokenEndpoint: "http://evil.example/token"})
-	assert.Error(t, err, "an http endpoint")
-}
-
-// TestKeySelectionAttacks sends the classic attacks on key selection to an
-// issuer that signs with RSA and keeps a previous secret, and to a Verifier
-// of its keys: each is 401 invalid_token, never 500, and never accepted.
-func TestKeySelectionAttacks(t *testing.T) {
-	t.Parallel()
-	signing := passauth.SigningKey(rsaKey())
-	oldSecret := []byte("tests: an old access secret, 32+ bytes")
-	f := newFixture(t, withAccessKeys(signing, passauth.SecretKey(oldSecret)), withIssuer(testIssuerName))
-	v, err := passauth.NewVerifier(passauth.VerifierConfig{Issuer: testIssuerName,
-		Keys: []passauth.Key{passauth.VerifyingKey(rsaKey().Public())}, Now: f.clock.Now})
-	require.NoError(t, err)
-	pubDER, err := x509.MarshalPKIXPublicKey(rsaKey().Public())
-	require.NoError(t, err)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-	kid := signing.ID()
-	claims := map[string]any{"iss": testIssuerName}
-	jwk, err := json.Marshal(map[string]string{"kty": "RSA", "n": "x", "e": "AQAB"})
-	require.NoError(t, err)
-
-	attacks := map[string]string{
-		"HS256 with the public key's PEM as secret, our kid": mintToken(t, jwt.SigningMethodHS256, pubPEM, map[string]any{"kid": kid}, claims),
-		"HS256 with the public key's DER, no kid":            mintToken(t, jwt.SigningMethodHS256, pubDER, nil, claims),
-		"our kid with ES256":                                 mintToken(t, jwt.SigningMethodES256, ecKey(), map[string]any{"kid": kid}, claims),
-		"our kid with EdDSA":                                 mintToken(t, jwt.SigningMethodEdDSA, edKey(), map[string]any{"kid": kid}, claims),
-		"another RSA key with our kid":                       mintToken(t, jwt.SigningMethodRS256, otherRSAKey(), map[string]any{"kid": kid}, claims),
-		"an unknown kid":                                     mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": "not-a-key"}, claims),
-		"a kid that is not a string":                         mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": 7}, claims),
-		"RS256 without kid":                                  mintToken(t, jwt.SigningMethodRS256, rsaKey(), nil, claims),
-		"jwk header":                                         mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": kid, "jwk": json.RawMessage(jwk)}, claims),
-		"jku header":                                         mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": kid, "jku": "https://evil.example/jwks"}, claims),
-		"x5u header":                                         mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": kid, "x5u": "https://evil.example/cert"}, claims),
-		"x5c header":                                         mintToken(t, jwt.SigningMethodRS256, rsaKey(), map[string]any{"kid": kid, "x5c": []string{"MIIB"}}, claims),
-		"alg none with our kid":                              noneToken(t, map[string]any{"alg": "none", "typ": "at+jwt", "kid": kid}, claims),
-		"alg none without kid":                               noneToken(t, map[string]any{"alg": "none", "typ": "at+jwt"}, claims),
-		"the old secret, its kid claimed by the RSA key":     mintToken(t, jwt.SigningMethodHS256, oldSecret, map[string]any{"kid": kid}, claims),
-	}
-	for name, token := range attacks {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			for who, verify := range map[string]func(context.Context, string) (*passauth.Claims, error){
-				"issuer": f.iss.VerifyAccess, "verifier": v.VerifyAccess,
-			} {
-				c, err := verify(context.Background(), token)
-				require.ErrorIs(t, err, passauth.ErrTokenInvalid, who)
-				assert.Nil(t, c, who)
-			}
-			rec := do(t, f.protected, httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + token}})
-			assertError(t, rec, http.StatusUnauthorized, passauth.CodeInvalidToken, "Invalid token")
-			rec = do(t, v.Authenticate(f.protected), httpReq{method: http.MethodGet, header: []string{"Authorization", "Bearer " + token}})
-			assertError(t, rec, http.StatusUnauthorized, passauth.CodeInvalidToken, "Invalid token")
-		})
-	}
-	// The genuine token passes both, and one of the old secret (its own kid).
-	good := f.login(t, "alice").AccessToken
-	_, err = v.VerifyAccess(context.Background(), good)
-	require.NoError(t, err)
-	old := mintToken(t, jwt.SigningMethodHS256, oldSecret, map[string]any{"kid": passauth.SecretKey(oldSecret).ID()}, claims)
-	assert.Equal(t, http.StatusNoContent, f.authStatus(t, old))
-}
-
-// noneToken is an unsigned token with the given header.
-func noneToken(t testing.TB, header, claims map[string]any) string {
-	t.Helper()
-	c := map[string]any{"sub": "alice", "jti": "x", "iat": testEpoch.Unix(), "exp": testEpoch.Add(time.Hour).Unix()}
-	for k, v := range claims {
-		c[k] = v
-	}
-	return segment(t, header) + "." + segment(t, c) + "."
-}
-
-// TestConfigFromEnvKeys reads the key variables: a PKCS#8 signing key, the
-// previous keys as PKCS#8 or PKIX files, the previous secrets. Errors name
-// the variable and never a key's bytes.
-func TestConfigFromEnvKeys(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, typ string, der []byte) string {
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-		return path
-	}
-	edDER, err := x509.MarshalPKCS8PrivateKey(edKey())
-	require.NoError(t, err)
-	ecDER, err := x509.MarshalPKIXPublicKey(ecKey().Public())
-	require.NoError(t, err)
-	rsaDER, err := x509.MarshalPKCS8PrivateKey(rsaKey())
-	require.NoError(t, err)
-	signing := write("signing.pem", "PRIVATE KEY", edDER)
-	previous := write("previous.pem", "PUBLIC KEY", ecDER) + ", " + write("old-rsa.pem", "PRIVATE KEY", rsaDER)
-
-	setConfigEnv(t, map[string]string{
-		"ACCESS_TOKEN_SIGNING_KEY":      signing,
-		"ACCESS_TOKEN_PREVIOUS_KEYS":    previous,
-		"ACCESS_TOKEN_PREVIOUS_SECRET":  string(testAccessSecret),
-		"REFRESH_TOKEN_SECRET":          string(testRefreshSecret),
-		"REFRESH_TOKEN_PREVIOUS_SECRET": "tests: the OLD refresh secret, 32+ bytes",
-		"ACCESS_TOKEN_TTL":              "15m", "REFRESH_TOKEN_TTL": "24h",
-	})
-	cfg, err := passauth.ConfigFromEnv()
-	require.NoError(t, err)
-	require.Nil(t, cfg.AccessSecret)
-	ids := make([]string, len(cfg.AccessKeys))
-	for i, k := range cfg.AccessKeys {
-		ids[i] = k.ID()
-	}
-	assert.Equal(t, []string{passauth.SigningKey(edKey()).ID(), passauth.VerifyingKey(ecKey().Public()).ID(),
-		passauth.VerifyingKey(rsaKey().Public()).ID(), passauth.SecretKey(testAccessSecret).ID()}, ids)
-	require.Len(t, cfg.RefreshKeys, 2)
-	iss, err := passauth.NewTokenIssuer(cfg)
-	require.NoError(t, err)
-	pair, err := iss.IssuePair(context.Background(), "alice")
-	require.NoError(t, err)
-	assert.Equal(t, "EdDSA", tokenHeader(t, pair.AccessToken)["alg"])
-
-	garbage := filepath.Join(dir, "garbage.pem")
-	require.NoError(t, os.WriteFile(garbage, []byte("-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGJ5dGVzIGhlcmU=\n-----END PRIVATE KEY-----\n"), 0o600))
-	for name, env := range map[string]map[string]string{
-		"ACCESS_TOKEN_SIGNING_KEY":   {"ACCESS_TOKEN_SIGNING_KEY": garbage},
-		"ACCESS_TOKEN_PREVIOUS_KEYS": {"ACCESS_TOKEN_SECRET": string(testAccessSecret), "ACCESS_TOKEN_PREVIOUS_KEYS": filepath.Join(dir, "missing.pem")},
-	} {
-		env["REFRESH_TOKEN_SECRET"], env["ACCESS_TOKEN_TTL"], env["REFRESH_TOKEN_TTL"] = string(testRefreshSecret), "1m", "1h"
-		setConfigEnv(t, env)
-		_, err := passauth.ConfigFromEnv()
-		require.Error(t, err, name)
-		assert.Contains(t, err.Error(), name)
-		assert.NotContains(t, err.Error(), "c2VjcmV0")
-		assert.NotContains(t, err.Error(), dir, "the error holds no path")
 	}
 }

@@ -100,6 +100,17 @@ func TestVerifyExpiry(t *testing.T) {
 	}
 }
 
+// TestVerifyExpOfZero checks that "exp": 0 is a time, 1970, not an absent
+// claim: the token is expired (and would be refused as missing its "exp"
+// if it were read as absent).
+func TestVerifyExpOfZero(t *testing.T) {
+	t.Parallel()
+	token := mintHS256(t, nil, map[string]any{"exp": 0})
+	c, err := newIssuer(t).VerifyAccess(context.Background(), token)
+	require.ErrorIs(t, err, passauth.ErrTokenExpired)
+	assert.Nil(t, c)
+}
+
 // TestVerifyBadSignatureNotExpired checks that the signature is judged before
 // the expiry: a forged expired token is invalid, never "expired".
 func TestVerifyBadSignatureNotExpired(t *testing.T) {
