@@ -3,7 +3,9 @@
 --
 -- The user name and password come from LOADTEST_USERNAME and
 -- LOADTEST_PASSWORD (default johndoe / secret), so they never appear on a
--- command line.
+-- command line. With LOADTEST_PAD=N, the body starts with N bytes of empty
+-- parameters ("a=&a=&..."), the costliest 16 KiB body of
+-- BenchmarkLoginBeforeLimiter when the whole body comes to 16 KiB.
 
 local threads = {}
 
@@ -26,7 +28,8 @@ function init(args)
 	local pass = os.getenv("LOADTEST_PASSWORD") or "secret"
 	wrk.method = "POST"
 	wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-	wrk.body = "grant_type=password&username=" .. urlencode(user) .. "&password=" .. urlencode(pass)
+	local pad = string.rep("a=&", math.floor((tonumber(os.getenv("LOADTEST_PAD") or "0") or 0) / 3))
+	wrk.body = pad .. "grant_type=password&username=" .. urlencode(user) .. "&password=" .. urlencode(pass)
 end
 
 function response(status, headers, body)
