@@ -267,7 +267,11 @@
 //     RouteRandomly false: a replica may not have received a revocation yet
 //     (CheckServer refuses them).
 //   - NewFailoverClient: leave ReplicaOnly, RouteByLatency and
-//     RouteRandomly false, for the same reason.
+//     RouteRandomly false, for the same reason. The client asks Sentinel
+//     for the master on every new connection: in our test, with
+//     down-after-milliseconds 500, Sentinel promoted the replica about a
+//     second after its master was killed, and the client's next call
+//     reached it.
 //
 // With these settings and a deadline of 200ms, every call against a Redis
 // that accepts connections and never answers fails at the deadline, with an
