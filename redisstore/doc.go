@@ -269,8 +269,8 @@
 //   - NewFailoverClient: leave ReplicaOnly, RouteByLatency and
 //     RouteRandomly false, for the same reason. The client asks Sentinel
 //     for the master on every new connection: in our test, with
-//     down-after-milliseconds 500, Sentinel promoted the replica about a
-//     second after its master was killed, and the client's next call
+//     down-after-milliseconds 500, Sentinel promoted the replica 1 to 2
+//     seconds after its master was killed, and the client's next call
 //     reached it.
 //
 // With these settings and a deadline of 200ms, every call against a Redis
