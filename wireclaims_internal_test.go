@@ -17,6 +17,7 @@ import (
 // TestWireClaimsNames checks that reservedClaims, which WithClaims refuses,
 // names exactly the claims wireClaims writes.
 func TestWireClaimsNames(t *testing.T) {
+	t.Parallel()
 	at := *jwt.NewNumericDate(time.Unix(1_700_000_000, 0))
 	b, err := json.Marshal(&wireClaims{
 		Issuer: "i", Subject: "s", Audience: jwt.ClaimStrings{"a"}, ExpiresAt: at, NotBefore: at,
@@ -46,6 +47,7 @@ func TestWireClaimsNames(t *testing.T) {
 //
 // The end to end checks are in token_reject_test.go.
 func TestWireClaimsTimes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, json string
 		exp        *time.Time
@@ -58,6 +60,7 @@ func TestWireClaimsTimes(t *testing.T) {
 		{"fraction", `{"sub":"s","jti":"j","exp":1700000000.9}`, ptr(time.Unix(1_700_000_000, 0))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var w wireClaims
 			require.NoError(t, json.Unmarshal([]byte(tc.json), &w))
 			exp, err := w.GetExpirationTime()
@@ -81,6 +84,7 @@ func ptr[T any](v T) *T { return &v }
 
 // TestWireClaimsValidate checks what every passauth token must carry.
 func TestWireClaimsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		w    wireClaims
@@ -94,6 +98,7 @@ func TestWireClaimsValidate(t *testing.T) {
 		{"scope with two spaces", wireClaims{Subject: "s", ID: "j", Scope: "me  items"}, errTokenBadScope},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tc.want, tc.w.Validate())
 		})
 	}
@@ -102,6 +107,7 @@ func TestWireClaimsValidate(t *testing.T) {
 // TestExtendedClaimsJSON checks that application claims are written beside
 // ours, kept exactly, and never in place of one of ours.
 func TestExtendedClaimsJSON(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(&extendedClaims{
 		wireClaims: &wireClaims{Subject: "alice", ID: "j"},
 		extra:      map[string]any{"tenant": json.RawMessage(`18446744073709551615`), "sub": "mallory", "roles": []string{"a"}},
