@@ -79,12 +79,13 @@ func (iss *TokenIssuer) emit(ctx context.Context, e Event) {
 //
 // What came from the request is bounded: a field (a user name as typed, a
 // client_id, an address) is cut to 64 bytes, marked with "…". Throttled
-// logins, which an attacker can make at thousands a second for free, and
-// store failures, which every request meets while a store is down, are
-// logged at most 20 a second each; the next one logged counts those dropped
-// in an attribute "suppressed". OnEvent itself still sees every event.
+// logins and tokens naming an unknown key, which an attacker can send at
+// thousands a second for free, and store failures, which every request
+// meets while a store is down, are logged at most 20 a second each kind;
+// the next one logged counts those dropped in an attribute "suppressed".
+// OnEvent itself still sees every event.
 func LogEvents(logger *slog.Logger) func(context.Context, Event) {
-	var throttled, unavailable logSampler
+	var throttled, unavailable, unknownKey logSampler
 	return func(ctx context.Context, e Event) {
 		level, sample := slog.LevelInfo, (*logSampler)(nil)
 		switch e.Kind {
@@ -94,6 +95,8 @@ func LogEvents(logger *slog.Logger) func(context.Context, Event) {
 			level, sample = slog.LevelWarn, &throttled
 		case EventStoreUnavailable:
 			level, sample = slog.LevelError, &unavailable
+		case EventUnknownKey:
+			sample = &unknownKey
 		}
 		var suppressed int64
 		if sample != nil {
@@ -125,7 +128,7 @@ func LogEvents(logger *slog.Logger) func(context.Context, Event) {
 // Bounds of LogEvents.
 const (
 	maxLoggedField     = 64 // bytes of a field that came from the request
-	maxThrottledLogged = 20 // throttled events logged per second
+	maxThrottledLogged = 20 // events of a sampled kind logged per second
 )
 
 // truncate cuts s to at most n bytes on a character boundary, marking a cut
@@ -141,8 +144,8 @@ func truncate(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// logSampler lets maxThrottledLogged events through per second and counts
-// the rest.
+// logSampler lets maxThrottledLogged events of one kind through per second
+// and counts the rest.
 type logSampler struct {
 	mu         sync.Mutex
 	second     int64 // the Unix second being counted

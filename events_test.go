@@ -121,27 +121,40 @@ func TestLogEventsBounds(t *testing.T) {
 	assert.Equal(t, "store_unavailable", records[1]["kind"])
 	assert.LessOrEqual(t, len(records[1]["err"].(string)), 256)
 
-	// A flood of throttled logins within about a second: at most 20 are
-	// logged in any one second, two seconds at the most here.
-	start := time.Now()
-	for range 5000 {
-		onEvent(ctx, passauth.Event{Kind: passauth.EventThrottled, Subject: long, Reason: "user"})
+	// A flood of each sampled kind within about a second: at most 20 of a
+	// kind are logged in any one second, two seconds at the most here, and
+	// the next one logged counts those dropped.
+	for _, kind := range []passauth.EventKind{passauth.EventThrottled, passauth.EventStoreUnavailable, passauth.EventUnknownKey} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			onEvent := passauth.LogEvents(slog.New(slog.NewJSONHandler(&buf, nil)))
+			// Another kind, sampled or not, does not use up this one's share.
+			onEvent(ctx, passauth.Event{Kind: passauth.EventThrottled, Reason: "addr"})
+			onEvent(ctx, passauth.Event{Kind: passauth.EventRefresh})
+			require.Len(t, decodeRecords(t, &buf), 2)
+			start := time.Now()
+			for range 5000 {
+				onEvent(ctx, passauth.Event{Kind: kind, Subject: long, Reason: "user"})
+			}
+			seconds := int(time.Since(start)/time.Second) + 2
+			records := decodeRecords(t, &buf)
+			assert.LessOrEqual(t, len(records), 20*seconds)
+			assert.GreaterOrEqual(t, len(records), 20-1) // the throttled event above may share the second
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+			onEvent(ctx, passauth.Event{Kind: kind, Subject: "x", Reason: "user"})
+			last := decodeRecords(t, &buf)
+			require.Len(t, last, 1)
+			total := len(records) + 1
+			for _, r := range append(records, last...) {
+				assert.Equal(t, string(kind), r["kind"])
+				if n, ok := r["suppressed"].(float64); ok {
+					total += int(n)
+				}
+			}
+			assert.Equal(t, 5001, total, "logged plus suppressed")
+		})
 	}
-	seconds := int(time.Since(start)/time.Second) + 2
-	records = decodeRecords(t, &buf)
-	assert.LessOrEqual(t, len(records), 20*seconds)
-	assert.GreaterOrEqual(t, len(records), 20)
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
-	onEvent(ctx, passauth.Event{Kind: passauth.EventThrottled, Subject: "x", Reason: "user"})
-	last := decodeRecords(t, &buf)
-	require.Len(t, last, 1)
-	total := len(records) + 1
-	for _, r := range append(records, last...) {
-		if n, ok := r["suppressed"].(float64); ok {
-			total += int(n)
-		}
-	}
-	assert.Equal(t, 5001, total, "logged plus suppressed")
 }
 
 // decodeRecords decodes and drains the JSON log records in buf.
