@@ -41,27 +41,12 @@ const attackerPassword = "attacker-chose-this-1"
 // intact, the demo's log holds no security event of theirs, and the
 // password is the same: the old one logs in, the attacker's does not.
 func TestAccountRoutesCrossOrigin(t *testing.T) {
-	chromium := requireFile(t, "Chromium", chromiumPath, "install Debian's chromium package")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	base, logs := startDemo(ctx, t, buildDemo(ctx, t), "")
-	browser, console := newBrowser(t, chromium)
-	step := stepper(t, browser, "account-attack-failure.png")
-
-	demo := onHost(t, base, "localhost")
-	app := demo + "/app/"
-	refreshURL := demo + cookieRoutes + "/refresh"
-	step("the victim logs in", chromedp.Navigate(app), waitJS(appShows("", "Not logged in.")), logIn("Logged in."))
-	access, refresh := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-	sid := tokenSession(t, refresh)
-	waitEvent(t, logs, 0, "login_succeeded")
-	mark := logs.Lines()
-
-	passwordURL := demo + "/api/users/me/password"
-	sessionURL := demo + "/api/users/me/sessions/" + url.PathEscape(sid)
+	v := loggedInVictim(t, "account-attack-failure.png")
+	passwordURL := v.demo + "/api/users/me/password"
+	sessionURL := v.demo + "/api/users/me/sessions/" + url.PathEscape(v.sid)
 	evil := startAccountAttacker(t, passwordURL, sessionURL)
-	tab := newTab(t, browser)
-	requests := listenNetwork(t, tab, demo+"/api/users/")
+	tab := newTab(t, v.browser)
+	requests := listenNetwork(t, tab, v.demo+"/api/users/")
 	attackStep := stepper(t, tab, "account-attack-failure.png")
 	for _, attack := range []struct {
 		name, origin, site string
@@ -110,25 +95,16 @@ func TestAccountRoutesCrossOrigin(t *testing.T) {
 			}
 		}
 
-		nowAccess, nowRefresh := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-		assert.Equal(t, refresh, nowRefresh, "%s: the victim's refresh cookie changed", attack.name)
-		assert.Equal(t, access, nowAccess, "%s: the victim's access cookie changed", attack.name)
+		nowAccess, nowRefresh := v.cookies(t)
+		assert.Equal(t, v.refresh, nowRefresh, "%s: the victim's refresh cookie changed", attack.name)
+		assert.Equal(t, v.access, nowAccess, "%s: the victim's access cookie changed", attack.name)
 	}
 
-	// The session goes on: the victim's page reloads logged in, and a
-	// refresh rotates the same session, which DELETE would have ended.
-	step("the victim reloads the app", chromedp.Reload(), waitJS(appShows(demoUsername, "Welcome back.")))
-	step("the victim refreshes the session", chromedp.Click(chromedp.CSS("#refresh-button")), waitJS(appShows(demoUsername, "Refreshed: ")))
-	_, rotated := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-	assert.Equal(t, sid, tokenSession(t, rotated), "the victim's session")
-	waitEvent(t, logs, mark, "refresh")
-	assert.Equal(t, []string{"kind=refresh session=" + sid}, demoEvents(logs, mark), "the security events since the victim's login")
-
-	// The password did not change.
-	assert.Equal(t, http.StatusOK, passwordLogin(t, base, demoPassword), "a login with the victim's password")
-	assert.Equal(t, http.StatusBadRequest, passwordLogin(t, base, attackerPassword), "a login with the attacker's password")
-
-	checkConsole(t, console())
+	// The session goes on, which the DELETE would have ended, and the
+	// password did not change.
+	v.sessionGoesOn(t, "")
+	assert.Equal(t, http.StatusOK, passwordLogin(t, v.base, demoPassword), "a login with the victim's password")
+	assert.Equal(t, http.StatusBadRequest, passwordLogin(t, v.base, attackerPassword), "a login with the attacker's password")
 }
 
 // awaitAccountRequests waits, within stepTimeout, until the tab's requests

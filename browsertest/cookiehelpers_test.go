@@ -273,3 +273,73 @@ func waitEvent(t *testing.T, logs *syncBuffer, from int, kind string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// victim is a demo server and a browser logged in to its app on
+// http://localhost, for the cross-origin attack tests: the session's
+// cookies and id as they were after the login, and the line of the demo's
+// log from which the attacks' events start.
+type victim struct {
+	base, demo, app, refreshURL string
+	logs                        *syncBuffer
+	browser                     context.Context
+	console                     func() []chromedp.ConsoleMessage
+	step                        func(name string, actions ...chromedp.Action[chromedp.Void])
+	access, refresh, sid        string
+	mark                        int
+}
+
+// loggedInVictim starts the demo and a browser, within testTimeout, and logs
+// the victim in through the app; failure names the screenshot of a failed
+// step.
+func loggedInVictim(t *testing.T, failure string) *victim {
+	t.Helper()
+	chromium := requireFile(t, "Chromium", chromiumPath, "install Debian's chromium package")
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	t.Cleanup(cancel)
+	v := &victim{}
+	v.base, v.logs = startDemo(ctx, t, buildDemo(ctx, t), "")
+	v.browser, v.console = newBrowser(t, chromium)
+	v.step = stepper(t, v.browser, failure)
+	v.demo = onHost(t, v.base, "localhost")
+	v.app = v.demo + "/app/"
+	v.refreshURL = v.demo + cookieRoutes + "/refresh"
+
+	v.step("the victim logs in", chromedp.Navigate(v.app), waitJS(appShows("", "Not logged in.")), logIn("Logged in."))
+	v.access, v.refresh = v.cookies(t)
+	v.sid = tokenSession(t, v.refresh)
+	waitEvent(t, v.logs, 0, "login_succeeded")
+	v.mark = v.logs.Lines()
+	return v
+}
+
+// cookies returns the victim's session cookies as the browser holds them
+// now.
+func (v *victim) cookies(t *testing.T) (access, refresh string) {
+	t.Helper()
+	return requireSessionCookies(t, browserCookies(t, v.browser, v.app, v.refreshURL), "localhost")
+}
+
+// sessionGoesOn checks, after the attacks, that the victim's session is
+// intact: the cookies are those of the login, the app reloads logged in, a
+// refresh rotates the same session, and since the login the demo logged no
+// security event but that refresh. screenshot, when not empty, names a
+// screenshot of the reloaded app.
+func (v *victim) sessionGoesOn(t *testing.T, screenshot string) {
+	t.Helper()
+	v.step("the victim reloads the app", chromedp.Reload(), waitJS(appShows(demoUsername, "Welcome back.")))
+	if screenshot != "" {
+		keepScreenshot(t, v.browser, screenshot)
+	}
+	_, same := v.cookies(t)
+	assert.Equal(t, v.refresh, same, "no refresh happened")
+	v.step("the victim refreshes the session", chromedp.Click(chromedp.CSS("#refresh-button")), waitJS(appShows(demoUsername, "Refreshed: ")))
+	_, rotated := v.cookies(t)
+	assert.NotEqual(t, v.refresh, rotated, "the victim's refresh must rotate")
+	assert.Equal(t, v.sid, tokenSession(t, rotated), "the rotated refresh token must belong to the same session")
+
+	// The demo logs every login, failed login, refresh, reuse and
+	// revocation (passauth.LogEvents).
+	waitEvent(t, v.logs, v.mark, "refresh")
+	assert.Equal(t, []string{"kind=refresh session=" + v.sid}, demoEvents(v.logs, v.mark), "the security events since the victim's login")
+	checkConsole(t, v.console())
+}

@@ -148,26 +148,12 @@ func TestCookieAppFlow(t *testing.T) {
 // localhost:<other> receives the victim's access cookie with every request,
 // and the refresh cookie when it asks for a path under /api/auth/cookie.
 func TestCookieCrossOriginAttacks(t *testing.T) {
-	chromium := requireFile(t, "Chromium", chromiumPath, "install Debian's chromium package")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	base, logs := startDemo(ctx, t, buildDemo(ctx, t), "")
-	browser, console := newBrowser(t, chromium)
-	step := stepper(t, browser, "cookie-attack-failure.png")
-
-	demo := onHost(t, base, "localhost")
-	app := demo + "/app/"
-	refreshURL := demo + cookieRoutes + "/refresh"
-
-	step("the victim logs in", chromedp.Navigate(app), waitJS(appShows("", "Not logged in.")), logIn("Logged in."))
-	keepScreenshot(t, browser, "cookie-attack-1-victim-logged-in.png")
-	access, refresh := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-	sid := tokenSession(t, refresh)
-	waitEvent(t, logs, 0, "login_succeeded")
-	mark := logs.Lines()
+	v := loggedInVictim(t, "cookie-attack-failure.png")
+	keepScreenshot(t, v.browser, "cookie-attack-1-victim-logged-in.png")
+	demo := v.demo
 
 	evil := startAttacker(t, demo)
-	tab := newTab(t, browser)
+	tab := newTab(t, v.browser)
 	requests := listenNetwork(t, tab, demo+cookieRoutes+"/")
 	attackStep := stepper(t, tab, "cookie-attack-failure.png")
 	for _, attack := range []struct {
@@ -206,29 +192,13 @@ func TestCookieCrossOriginAttacks(t *testing.T) {
 		checkRefused(t, attack.name, sent, attack.origin, attack.site, attack.attached)
 		evil.logCookies(t, attack.name)
 
-		nowAccess, nowRefresh := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-		assert.Equal(t, refresh, nowRefresh, "%s: the victim's refresh cookie changed", attack.name)
-		assert.Equal(t, access, nowAccess, "%s: the victim's access cookie changed", attack.name)
+		nowAccess, nowRefresh := v.cookies(t)
+		assert.Equal(t, v.refresh, nowRefresh, "%s: the victim's refresh cookie changed", attack.name)
+		assert.Equal(t, v.access, nowAccess, "%s: the victim's access cookie changed", attack.name)
 	}
 
 	// Back in the victim's tab: still logged in, and the session goes on.
-	step("the victim reloads the app", chromedp.Reload(), waitJS(appShows(demoUsername, "Welcome back.")))
-	keepScreenshot(t, browser, "cookie-attack-3-victim-after-attacks.png")
-	_, sameRefresh := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-	assert.Equal(t, refresh, sameRefresh, "no refresh happened")
-	step("the victim refreshes the session", chromedp.Click(chromedp.CSS("#refresh-button")), waitJS(appShows(demoUsername, "Refreshed: ")))
-	_, rotated := requireSessionCookies(t, browserCookies(t, browser, app, refreshURL), "localhost")
-	assert.NotEqual(t, refresh, rotated, "the victim's refresh must rotate")
-	assert.Equal(t, sid, tokenSession(t, rotated), "the rotated refresh token must belong to the same session")
-
-	// The demo logs every login, failed login, refresh, reuse and
-	// revocation (passauth.LogEvents): since the victim's login, the one
-	// event is the victim's own refresh, of the same session.
-	waitEvent(t, logs, mark, "refresh")
-	events := demoEvents(logs, mark)
-	assert.Equal(t, []string{"kind=refresh session=" + sid}, events, "the security events since the victim's login")
-
-	checkConsole(t, console())
+	v.sessionGoesOn(t, "cookie-attack-3-victim-after-attacks.png")
 }
 
 // crossOriginRefused is the error_description of the 403 that
