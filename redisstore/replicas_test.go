@@ -196,3 +196,55 @@ func TestLostAnswerWithReplicas(t *testing.T) {
 	assert.Equal(t, lost.NewID, res.Current)
 	assert.GreaterOrEqual(t, p.Sent(), int32(2), "times the rotation was sent")
 }
+
+// confirmedWrites are the writes the failover tests make with WithReplicas
+// right before they kill a master, all of them to that master's keys: a
+// session rotated once, another logged out, an access token and a subject
+// denied, and a login limit's whole burst used.
+type confirmedWrites struct {
+	sess, loggedOut testSession
+	token, subject  passauth.Denial
+	user            string
+	limit           passauth.Limit
+}
+
+// write makes the writes through s and l (a limiter of w.limit), each of
+// which must be confirmed.
+func (w confirmedWrites) write(t *testing.T, s passauth.Store, l passauth.Limiter) {
+	t.Helper()
+	ctx := t.Context()
+	rotate(t, s, w.sess.rotation("", "id0"), passauth.RotateOK, "start")
+	rotate(t, s, w.sess.rotation("id0", "id1"), passauth.RotateOK, "rotation")
+	rotate(t, s, w.loggedOut.rotation("", "id0"), passauth.RotateOK, "start")
+	require.NoError(t, s.RevokeSession(ctx, passauth.Denial{Subject: w.loggedOut.subject, Session: w.loggedOut.family, At: w.token.Expires, Expires: w.token.Expires}), "logout")
+	require.NoError(t, s.Deny(ctx, w.token), "revocation")
+	require.NoError(t, s.Deny(ctx, w.subject), "RevokeSubject")
+	for range w.limit.Burst {
+		wait, err := l.Allow(ctx, w.user)
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	}
+}
+
+// survived checks, through s and l (stores without WithReplicas, on the
+// new master), that every write survived the failover: the consumed
+// refresh token is reuse, the logged-out session revoked, the token and
+// the subject denied, the key throttled. It rotates both sessions.
+func (w confirmedWrites) survived(t *testing.T, s passauth.Store, l passauth.Limiter) {
+	t.Helper()
+	ctx := t.Context()
+	for what, q := range map[string]passauth.DenyQuery{
+		"the access token":       {Subject: w.token.Subject, Token: w.token.Token},
+		"the subject":            {Subject: w.subject.Subject},
+		"the logged-out session": {Subject: w.loggedOut.subject, Session: w.loggedOut.family},
+	} {
+		_, found, err := s.Denied(ctx, q)
+		require.NoError(t, err)
+		assert.True(t, found, "%s denied after the failover", what)
+	}
+	rotate(t, s, w.sess.rotation("id0", rand.Text()), passauth.RotateReused, "the consumed refresh token")
+	rotate(t, s, w.loggedOut.rotation("id0", rand.Text()), passauth.RotateRevoked, "the logged-out session")
+	wait, err := l.Allow(ctx, w.user)
+	require.NoError(t, err)
+	assert.Positive(t, wait, "the throttled key")
+}

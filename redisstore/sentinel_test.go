@@ -99,11 +99,9 @@ func sentinelMasterAddr(t *testing.T, sentinel *redisServer) string {
 // TestSentinelFailover kills the master of a pair that a Sentinel watches,
 // right after writes through a failover client with WithReplicas, and lets
 // Sentinel promote the replica. The client reaches the new master by
-// itself, and every write reported as done survived: the consumed refresh
-// token is still reuse, the logged-out session still revoked, the revoked
-// access token and subject still denied, the throttled key still
-// throttled. While the new master has no replica, writes with WithReplicas
-// fail closed; once the killed master is back and Sentinel has made it a
+// itself, and every write reported as done survived (confirmedWrites).
+// While the new master has no replica, writes with WithReplicas fail
+// closed; once the killed master is back and Sentinel has made it a
 // replica, they succeed again.
 //
 // The loss without WithReplicas is shown on a cluster (TestClusterFailover):
@@ -128,21 +126,14 @@ func TestSentinelFailover(t *testing.T) {
 	later := time.Now().Add(time.Hour)
 
 	sess := newTestSession()
-	loggedOut := newTestSession()
-	token := passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later}
-	subject := passauth.Denial{Subject: rand.Text(), At: time.Now(), Expires: later}
-	user := "user:" + rand.Text()
-	rotate(t, s, sess.rotation("", "id0"), passauth.RotateOK, "start")
-	rotate(t, s, sess.rotation("id0", "id1"), passauth.RotateOK, "rotation")
-	rotate(t, s, loggedOut.rotation("", "id0"), passauth.RotateOK, "start")
-	require.NoError(t, s.RevokeSession(ctx, passauth.Denial{Subject: loggedOut.subject, Session: loggedOut.family, At: later, Expires: later}))
-	require.NoError(t, s.Deny(ctx, token))
-	require.NoError(t, s.Deny(ctx, subject))
-	for range limit.Burst {
-		wait, err := l.Allow(ctx, user)
-		require.NoError(t, err)
-		require.Zero(t, wait)
+	w := confirmedWrites{
+		sess: sess, loggedOut: newTestSession(),
+		token:   passauth.Denial{Subject: sess.subject, Token: rand.Text(), At: time.Now(), Expires: later},
+		subject: passauth.Denial{Subject: rand.Text(), At: time.Now(), Expires: later},
+		user:    "user:" + rand.Text(),
+		limit:   limit,
 	}
+	w.write(t, s, l)
 
 	killed := time.Now()
 	master.kill()
@@ -154,27 +145,14 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	promoted := time.Since(killed)
 	took := reach(t, "Denied on the new master", time.Second, func(ctx context.Context) error {
-		_, _, err := plain.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: token.Token})
+		_, _, err := plain.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: w.token.Token})
 		return err
 	})
 	t.Logf("Sentinel promoted the replica %v after the kill; the client reached it %v later", promoted, took)
-	for what, q := range map[string]passauth.DenyQuery{
-		"the access token":       {Subject: sess.subject, Token: token.Token},
-		"the subject":            {Subject: subject.Subject},
-		"the logged-out session": {Subject: loggedOut.subject, Session: loggedOut.family},
-	} {
-		_, found, err := plain.Denied(ctx, q)
-		require.NoError(t, err)
-		assert.True(t, found, "%s denied after the failover", what)
-	}
-	rotate(t, plain, sess.rotation("id0", rand.Text()), passauth.RotateReused, "the consumed refresh token")
-	rotate(t, plain, loggedOut.rotation("id0", rand.Text()), passauth.RotateRevoked, "the logged-out session")
-	wait, err := redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix)).Allow(ctx, user)
-	require.NoError(t, err)
-	assert.Positive(t, wait, "the throttled key")
+	w.survived(t, plain, redisstore.NewLimiter(c, limit, redisstore.WithPrefix(prefix)))
 
 	spare := passauth.Denial{Subject: rand.Text(), Token: rand.Text(), At: time.Now(), Expires: later}
-	err = s.Deny(ctx, spare)
+	err := s.Deny(ctx, spare)
 	require.ErrorIs(t, err, redisstore.ErrNotReplicated, "a write while the new master has no replica")
 	require.ErrorIs(t, err, passauth.ErrStoreUnavailable)
 
@@ -191,7 +169,7 @@ func TestSentinelFailover(t *testing.T) {
 		return err
 	})
 	t.Logf("writes with WithReplicas succeeded again %v after the old master restarted", time.Since(back))
-	_, found, err := plain.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: token.Token})
+	_, found, err := plain.Denied(ctx, passauth.DenyQuery{Subject: sess.subject, Token: w.token.Token})
 	require.NoError(t, err)
 	assert.True(t, found, "the revocation, once the old master rejoined empty")
 }
