@@ -127,8 +127,8 @@ func LogEvents(logger *slog.Logger) func(context.Context, Event) {
 
 // Bounds of LogEvents.
 const (
-	maxLoggedField     = 64 // bytes of a field that came from the request
-	maxThrottledLogged = 20 // events of a sampled kind logged per second
+	maxLoggedField   = 64 // bytes of a field that came from the request
+	maxSampledLogged = 20 // events of a sampled kind logged per second
 )
 
 // truncate cuts s to at most n bytes on a character boundary, marking a cut
@@ -144,7 +144,7 @@ func truncate(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// logSampler lets maxThrottledLogged events of one kind through per second
+// logSampler lets maxSampledLogged events of one kind through per second
 // and counts the rest.
 type logSampler struct {
 	mu         sync.Mutex
@@ -161,7 +161,7 @@ func (s *logSampler) allow(now time.Time) (bool, int64) {
 	if sec := now.Unix(); sec != s.second {
 		s.second, s.n = sec, 0
 	}
-	if s.n >= maxThrottledLogged {
+	if s.n >= maxSampledLogged {
 		s.suppressed++
 		return false, 0
 	}
