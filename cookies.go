@@ -10,19 +10,6 @@ import (
 	"time"
 )
 
-// The cookies of the cookie transport, fixed: the access cookie on every
-// path of the host (the __Host- prefix forbids a Domain and requires Path=/
-// and Secure), the refresh cookie on the cookie routes only (__Secure-, as
-// __Host- would force Path=/).
-const (
-	AccessCookie  = "__Host-passauth-access"
-	RefreshCookie = "__Secure-passauth-refresh"
-)
-
-// maxCookieLen is the longest cookie value browsers keep (RFC 6265 §6.1
-// asks for at least 4096 bytes of name, value and attributes).
-const maxCookieLen = 4000
-
 // CookieConfig configures the cookie transport of an issuer.
 type CookieConfig struct {
 	// Path is where the cookie routes are mounted, their common prefix,
@@ -78,6 +65,19 @@ func (iss *TokenIssuer) Cookies(cfg CookieConfig, users UserLookup) (*Cookies, e
 	}))
 	return c, nil
 }
+
+// The cookies of the cookie transport, fixed: the access cookie on every
+// path of the host (the __Host- prefix forbids a Domain and requires Path=/
+// and Secure), the refresh cookie on the cookie routes only (__Secure-, as
+// __Host- would force Path=/).
+const (
+	AccessCookie  = "__Host-passauth-access"
+	RefreshCookie = "__Secure-passauth-refresh"
+)
+
+// maxCookieLen is the longest cookie value browsers keep (RFC 6265 §6.1
+// asks for at least 4096 bytes of name, value and attributes).
+const maxCookieLen = 4000
 
 // LoginHandler returns the cookie login endpoint: a POST of the password
 // grant's form, as TokenHandler takes it (grant_type password or absent),

@@ -25,15 +25,6 @@ import (
 // its RFC 8414 metadata, or at a URL), reading it strictly, and deciding
 // when to fetch it again.
 
-// Limits of the fetches.
-const (
-	maxDocumentBytes = 1 << 20          // a JWKS or a metadata document
-	fetchTimeout     = 5 * time.Second  // one fetch, dial to last byte
-	defaultKeysAge   = 5 * time.Minute  // a set's life without Cache-Control
-	maxKeysAge       = 24 * time.Hour   // the longest max-age honoured
-	minKeysAge       = 30 * time.Second // the shortest
-)
-
 // newFetchClient returns the Verifier's own HTTP client: a timeout on the
 // whole fetch, and redirects followed only to https (or loopback) URLs.
 func newFetchClient() *http.Client {
@@ -47,6 +38,15 @@ func newFetchClient() *http.Client {
 		},
 	}
 }
+
+// Limits of the fetches.
+const (
+	maxDocumentBytes = 1 << 20          // a JWKS or a metadata document
+	fetchTimeout     = 5 * time.Second  // one fetch, dial to last byte
+	defaultKeysAge   = 5 * time.Minute  // a set's life without Cache-Control
+	maxKeysAge       = 24 * time.Hour   // the longest max-age honoured
+	minKeysAge       = 30 * time.Second // the shortest
+)
 
 // fetchJSON gets a JSON document of at most maxDocumentBytes from u, which
 // must be https (http only on a loopback host), and returns it with its

@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-var _ Store = (*MemoryStore)(nil)
-
 // MemoryStore is a Store that keeps its records in the memory of one
 // process: the default for a single server, and the store to test with.
 //
@@ -65,6 +63,11 @@ type MemoryStore struct {
 	// byOwner indexes the families by subject, for Sessions.
 	byOwner sweptMap[ownerRecord]
 }
+
+var (
+	_ Store         = (*MemoryStore)(nil)
+	_ SessionLister = (*MemoryStore)(nil)
+)
 
 // ownerRecord is the index of one subject's families. It expires with the
 // last of them, and a family leaves it when the sweep drops the family, so
@@ -327,8 +330,6 @@ func (s *MemoryStore) Len() int {
 func (s *MemoryStore) len() int {
 	return s.families.len() + s.subjects.len() + s.sessions.len() + s.tokens.len()
 }
-
-var _ SessionLister = (*MemoryStore)(nil)
 
 // sweep runs a step of the sweep of each map; s.mu must be held for
 // writing.

@@ -18,14 +18,6 @@ import (
 // the exact form passauth writes; the rest of this file grants and narrows
 // scopes and guards handlers with them.
 
-// Limits on a scope, so that what a client sends costs little to read
-// before any limiter has seen it: at most maxScopeLen bytes and
-// maxScopeTokens distinct tokens.
-const (
-	maxScopeLen    = 2048
-	maxScopeTokens = 64
-)
-
 // parseScope returns the distinct scope tokens of s in order. Empty tokens,
 // from leading, trailing or repeated spaces, are skipped, as are
 // duplicates. It fails with errScopeSyntax when a token holds a character
@@ -64,6 +56,14 @@ func parseScope(s string) ([]string, error) {
 	}
 	return tokens, nil
 }
+
+// Limits on a scope, so that what a client sends costs little to read
+// before any limiter has seen it: at most maxScopeLen bytes and
+// maxScopeTokens distinct tokens.
+const (
+	maxScopeLen    = 2048
+	maxScopeTokens = 64
+)
 
 // isScopeToken reports whether tok is a scope-token: one or more NQCHARs.
 func isScopeToken(tok string) bool {

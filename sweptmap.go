@@ -2,14 +2,6 @@ package passauth
 
 import "time"
 
-// sweepBatch is the number of queue entries a step of the sweep takes, and
-// shrinkMin the size a map must have reached before it is replaced; see the
-// MemoryStore and MemoryLimiter documentation.
-const (
-	sweepBatch = 4
-	shrinkMin  = 1024
-)
-
 // A sweptMap maps keys to records that expire, and drops the expired ones a
 // few at a time. Its queue holds one entry for each record, in the order
 // the records were added or last looked at, noting the expiry each had
@@ -37,6 +29,14 @@ type sweptMap[R expiring] struct {
 	queue sweepQueue   // an entry for each record
 	peak  int          // most records cur has held
 }
+
+// sweepBatch is the number of queue entries a step of the sweep takes, and
+// shrinkMin the size a map must have reached before it is replaced; see the
+// MemoryStore and MemoryLimiter documentation.
+const (
+	sweepBatch = 4
+	shrinkMin  = 1024
+)
 
 // expiring is a record that expires: it is expired from expiry() on. The
 // zero record has expired.
