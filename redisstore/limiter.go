@@ -12,8 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var _ passauth.Limiter = (*Limiter)(nil)
-
 // Limiter is a passauth.Limiter kept in Redis, so that every replica of a
 // service counts the same failed logins: a guesser who spreads attempts
 // over the servers behind a load balancer gets no more than one server
@@ -30,6 +28,8 @@ type Limiter struct {
 	interval  int64
 	tolerance int64 // (Burst-1)×Interval
 }
+
+var _ passauth.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter enforcing limit through client, for
 // Config.UserLimiter or Config.AddrLimiter. As with NewMemoryLimiter, a

@@ -9,10 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// maxListed is the most sessions Sessions returns, and the most families
-// past their time it drops from the sorted set in one call.
-const maxListed = 1000
-
 // Sessions implements [passauth.SessionLister.Sessions]: the subject's
 // live sessions, those kept longest first, at most 1000 of them. It reads
 // the subject's sorted set of sessions and, in a second round trip, their
@@ -103,6 +99,10 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]passauth.Sessio
 	}
 	return live, nil
 }
+
+// maxListed is the most sessions Sessions returns, and the most families
+// past their time it drops from the sorted set in one call.
+const maxListed = 1000
 
 // sessionInfo reads the fields cur, exp, cli, auth and used of family id.
 func sessionInfo(id string, v []any) (passauth.SessionInfo, error) {

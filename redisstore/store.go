@@ -10,11 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var (
-	_ passauth.Store         = (*Store)(nil)
-	_ passauth.SessionLister = (*Store)(nil)
-)
-
 // Store is a passauth.Store kept in Redis, and a passauth.SessionLister. It
 // holds no state of its own besides the client, and is safe for concurrent
 // use by any number of goroutines and processes.
@@ -23,6 +18,11 @@ type Store struct {
 	writer writer
 	prefix string
 }
+
+var (
+	_ passauth.Store         = (*Store)(nil)
+	_ passauth.SessionLister = (*Store)(nil)
+)
 
 // New returns a Store that keeps its records through client, which may be
 // a *redis.Client (from NewClient or NewFailoverClient), a

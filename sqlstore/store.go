@@ -11,11 +11,6 @@ import (
 	"github.com/passauth/passauth"
 )
 
-var (
-	_ passauth.Store         = (*Store)(nil)
-	_ passauth.SessionLister = (*Store)(nil)
-)
-
 // Store is a passauth.Store, and a passauth.SessionLister, kept in the
 // tables of a SQL database. It holds no state of its own besides the
 // *sql.DB and the statements New built (on SQLite, prepared on first use),
@@ -28,6 +23,11 @@ type Store struct {
 	q       statements
 	hot     hotStatements
 }
+
+var (
+	_ passauth.Store         = (*Store)(nil)
+	_ passauth.SessionLister = (*Store)(nil)
+)
 
 // Dialect is the SQL database a Store runs on.
 type Dialect int

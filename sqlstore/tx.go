@@ -11,22 +11,6 @@ import (
 	"time"
 )
 
-// maxAttempts bounds how many times a statement or transaction is tried
-// when the database answers that it is busy; see retry.
-const maxAttempts = 50
-
-// Between attempts retry sleeps a random time up to a delay that starts at
-// minBackoff and doubles up to maxBackoff: about a second in all over
-// maxAttempts, besides what the database itself waits.
-const (
-	minBackoff = time.Millisecond
-	maxBackoff = 32 * time.Millisecond
-)
-
-// rollbackTimeout bounds the ROLLBACK that ends a failed SQLite
-// transaction, which runs even once the call's context is done.
-const rollbackTimeout = 5 * time.Second
-
 // retry runs f, and runs it again while it fails because the database is
 // busy (see busy), at most maxAttempts times in all, sleeping a little
 // between attempts, and never once ctx is done: then its error matches
@@ -55,6 +39,22 @@ func (s *Store) retry(ctx context.Context, f func() error) error {
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
+
+// maxAttempts bounds how many times a statement or transaction is tried
+// when the database answers that it is busy; see retry.
+const maxAttempts = 50
+
+// Between attempts retry sleeps a random time up to a delay that starts at
+// minBackoff and doubles up to maxBackoff: about a second in all over
+// maxAttempts, besides what the database itself waits.
+const (
+	minBackoff = time.Millisecond
+	maxBackoff = 32 * time.Millisecond
+)
+
+// rollbackTimeout bounds the ROLLBACK that ends a failed SQLite
+// transaction, which runs even once the call's context is done.
+const rollbackTimeout = 5 * time.Second
 
 // ctxError returns err, the error of a call whose context is done, so that
 // it matches ctx's error: drivers report a cancelled call in their own
