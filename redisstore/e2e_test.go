@@ -145,6 +145,24 @@ func (r *replica) sawReuse(user string) bool {
 	return false
 }
 
+// refreshAtOnce sends token to the refresh endpoints of rs, n times at
+// once, in turn across the replicas, and returns each answer's status and
+// body.
+func refreshAtOnce(t *testing.T, rs []*replica, token string, n int) (codes []int, bodies []string) {
+	codes, bodies = make([]int, n), make([]string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			codes[i], bodies[i] = rs[i%len(rs)].refresh(t, token)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return codes, bodies
+}
+
 // TestTwoServers runs two instances of a service against one Redis and
 // checks that rotation, reuse detection and revocation made on one hold on
 // the other.
@@ -205,18 +223,7 @@ func TestTwoServers(t *testing.T) {
 		t.Parallel()
 		const callers = 50
 		p := a.login(t, "user-"+rand.Text())
-		codes := make([]int, callers)
-		bodies := make([]string, callers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range callers {
-			wg.Go(func() {
-				<-start
-				codes[i], bodies[i] = rs[i%2].refresh(t, p.RefreshToken)
-			})
-		}
-		close(start)
-		wg.Wait()
+		codes, bodies := refreshAtOnce(t, rs, p.RefreshToken, callers)
 
 		winner, counts := -1, map[int]int{}
 		for i, code := range codes {
@@ -243,18 +250,7 @@ func TestTwoServersGrace(t *testing.T) {
 	rs := newReplicas(t, 2, func(cfg *passauth.Config) { cfg.RefreshGrace = 10 * time.Second })
 	const callers = 20
 	p := rs[0].login(t, "user-"+rand.Text())
-	codes := make([]int, callers)
-	bodies := make([]string, callers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range callers {
-		wg.Go(func() {
-			<-start
-			codes[i], bodies[i] = rs[i%2].refresh(t, p.RefreshToken)
-		})
-	}
-	close(start)
-	wg.Wait()
+	codes, bodies := refreshAtOnce(t, rs, p.RefreshToken, callers)
 
 	ids := map[string]int{}
 	var next passauth.TokenPair
